@@ -1,0 +1,3 @@
+export * from './enums.js';
+export * from './types.js';
+export * from './sms.js';
