@@ -1,0 +1,159 @@
+import type { CareEvent, CareEventType } from '@carecomms/core';
+import { createParser } from 'eventsource-parser';
+import { CareApiError } from './errors.js';
+import type { Transport } from './transport.js';
+
+export type CareEventHandler = (event: CareEvent) => void;
+
+export type EventStreamState = 'connecting' | 'open' | 'reconnecting';
+
+export interface SubscribeOptions {
+  /** Resume after this event id (sent as `Last-Event-ID` on the first connection). */
+  lastEventId?: string | undefined;
+  /** Connection failures and malformed events; the stream keeps reconnecting regardless. */
+  onError?: ((error: unknown) => void) | undefined;
+  /** Connection state changes, e.g. to show "reconnecting…". */
+  onStateChange?: ((state: EventStreamState) => void) | undefined;
+}
+
+export interface EventStreamTiming {
+  /** First reconnect delay; doubled per consecutive failure. The server's `retry:` replaces it. */
+  retryDelayMs?: number;
+  /** Upper bound for the reconnect delay. */
+  maxRetryDelayMs?: number;
+  /** Reconnect when nothing (not even a `: ping`) arrived for this long. */
+  heartbeatTimeoutMs?: number;
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<CareEventType>([
+  'correspondence.created',
+  'correspondence.updated',
+  'call.updated',
+  'video.updated',
+  'patient.updated',
+]);
+
+/**
+ * `GET /api/v1/events` read with `fetch` rather than `EventSource`, because
+ * `EventSource` cannot send an `Authorization` header.
+ */
+export class EventsResource {
+  private readonly timing: Required<EventStreamTiming>;
+
+  constructor(
+    private readonly transport: Transport,
+    timing: EventStreamTiming = {},
+  ) {
+    this.timing = {
+      retryDelayMs: timing.retryDelayMs ?? 1_000,
+      maxRetryDelayMs: timing.maxRetryDelayMs ?? 30_000,
+      heartbeatTimeoutMs: timing.heartbeatTimeoutMs ?? 45_000,
+    };
+  }
+
+  /**
+   * Calls `handler` for every realtime event until the returned function is
+   * called. Reconnects with exponential back-off and resumes from the last
+   * event seen, so no event is lost across a dropped connection.
+   */
+  subscribe(handler: CareEventHandler, options: SubscribeOptions = {}): () => void {
+    const stop = new AbortController();
+    void this.run(handler, options, stop.signal);
+    return () => stop.abort();
+  }
+
+  private async run(handler: CareEventHandler, options: SubscribeOptions, stopped: AbortSignal): Promise<void> {
+    const { onError = console.error, onStateChange } = options;
+    let lastEventId = options.lastEventId ?? null;
+    let retryDelay = this.timing.retryDelayMs;
+    let failures = 0;
+    let connectedBefore = false;
+
+    while (!stopped.aborted) {
+      onStateChange?.(connectedBefore ? 'reconnecting' : 'connecting');
+      connectedBefore = true;
+      const connection = new AbortController();
+      const abortConnection = () => connection.abort();
+      stopped.addEventListener('abort', abortConnection);
+      let silentTimer: ReturnType<typeof setTimeout> | undefined;
+      let timedOut = false;
+      const armWatchdog = () => {
+        clearTimeout(silentTimer);
+        silentTimer = setTimeout(() => {
+          timedOut = true;
+          connection.abort();
+        }, this.timing.heartbeatTimeoutMs);
+      };
+
+      try {
+        const response = await this.transport.send('/api/v1/events', {
+          accept: 'text/event-stream',
+          headers: lastEventId ? { 'last-event-id': lastEventId } : {},
+          signal: connection.signal,
+        });
+        if (!response.body || !/^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
+          await response.body?.cancel();
+          throw new CareApiError({
+            status: response.status,
+            code: 'unexpected_response',
+            detail: 'The events endpoint did not answer with an event stream.',
+          });
+        }
+        failures = 0;
+        onStateChange?.('open');
+        armWatchdog();
+        const parser = createParser({
+          onRetry: (ms) => {
+            retryDelay = ms;
+          },
+          onEvent: (message) => {
+            if (message.id !== undefined) lastEventId = message.id;
+            if (!message.event || !EVENT_TYPES.has(message.event)) return;
+            let data: unknown;
+            try {
+              data = JSON.parse(message.data);
+            } catch (cause) {
+              onError(new CareApiError({ status: 200, code: 'unexpected_response', detail: 'Malformed event data.', cause }));
+              return;
+            }
+            try {
+              handler({ id: message.id ?? '', type: message.event as CareEventType, data });
+            } catch (error) {
+              onError(error);
+            }
+          },
+        });
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          armWatchdog();
+          parser.feed(value);
+        }
+      } catch (error) {
+        if (stopped.aborted) return;
+        failures += 1;
+        if (!timedOut) onError(error);
+      } finally {
+        clearTimeout(silentTimer);
+        stopped.removeEventListener('abort', abortConnection);
+      }
+      if (stopped.aborted) return;
+      const backoff = Math.min(this.timing.maxRetryDelayMs, retryDelay * 2 ** Math.max(0, failures - 1));
+      // Jitter spreads reconnects when a server restart drops many clients at once.
+      await sleep(failures === 0 ? retryDelay : backoff * (0.5 + Math.random() / 2), stopped);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

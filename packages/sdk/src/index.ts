@@ -1,0 +1,13 @@
+export { createCareClient } from './client.js';
+export type {
+  CallOptions,
+  CareClient,
+  CareClientOptions,
+  ListCorrespondenceParams,
+  ListPatientsParams,
+  SendMessageOptions,
+  SendMessageParams,
+} from './client.js';
+export { CareApiError, type ClientErrorCode } from './errors.js';
+export type { CareEventHandler, EventStreamState, EventStreamTiming, SubscribeOptions } from './events.js';
+export type { TokenSource } from './transport.js';
