@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The server's configuration, parsed once from the environment at start-up (STYLE §13). */
+export interface Config {
+  host: string;
+  port: number;
+  baseUrl: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  sessionSecret: string;
+  demo: boolean;
+  logLevel: string;
+  twilio: TwilioConfig | null;
+  twilioApiUrl: string | null;
+}
+
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  phoneNumber: string;
+  apiKeySid: string | null;
+  apiKeySecret: string | null;
+  twimlAppSid: string | null;
+}
+
+/** A configuration problem: start-up prints `message` (one line naming the variable) and exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .transform((v) => v === '1' || v === 'true');
+
+const schema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DEMO: flag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +61491570006').optional(),
+  TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must look like SK followed by 32 hex digits').optional(),
+  TWILIO_API_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'must look like AP followed by 32 hex digits').optional(),
+  TWILIO_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = v === '' ? undefined : v;
+  return out;
+}
+
+/**
+ * Parse and validate the environment. Throws `ConfigError` whose message is
+ * one line naming the offending variable; never includes a secret's value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(emptyToUndefined(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  let sessionSecret = e.SESSION_SECRET;
+  if (!sessionSecret) {
+    if (!e.DEMO) throw new ConfigError('Missing SESSION_SECRET: set at least 32 random characters (only demo mode generates one)');
+    sessionSecret = demoSecret(dataDir);
+  }
+
+  const twilioVars = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_PHONE_NUMBER'] as const;
+  const present = twilioVars.filter((v) => e[v]);
+  if (present.length > 0 && present.length < twilioVars.length) {
+    const missing = twilioVars.find((v) => !e[v]);
+    throw new ConfigError(`Missing ${missing}: Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER together`);
+  }
+  if (Boolean(e.TWILIO_API_KEY_SID) !== Boolean(e.TWILIO_API_KEY_SECRET)) {
+    const missing = e.TWILIO_API_KEY_SID ? 'TWILIO_API_KEY_SECRET' : 'TWILIO_API_KEY_SID';
+    throw new ConfigError(`Missing ${missing}: API key signing needs TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET together`);
+  }
+  const twilio: TwilioConfig | null =
+    present.length === twilioVars.length
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID!,
+          authToken: e.TWILIO_AUTH_TOKEN!,
+          phoneNumber: e.TWILIO_PHONE_NUMBER!,
+          apiKeySid: e.TWILIO_API_KEY_SID ?? null,
+          apiKeySecret: e.TWILIO_API_KEY_SECRET ?? null,
+          twimlAppSid: e.TWILIO_TWIML_APP_SID ?? null,
+        }
+      : null;
+
+  const displayHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  const baseUrl = (e.BASE_URL ?? `http://${displayHost}:${e.PORT}`).replace(/\/+$/, '');
+
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    baseUrl,
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir,
+    sessionSecret,
+    demo: e.DEMO,
+    logLevel: e.LOG_LEVEL,
+    twilio,
+    twilioApiUrl: e.TWILIO_API_URL ?? null,
+  };
+}
+
+/** Demo mode keeps one generated secret in DATA_DIR so tokens survive a restart. */
+function demoSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

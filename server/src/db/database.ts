@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import ClientPgLite from 'knex-pglite';
+import { knex, type Knex } from './knex.js';
+import { migrationSource } from '../migrations/index.js';
+
+/** Channel every realtime write notifies on; the payload is the realtime_events id. */
+export const EVENTS_CHANNEL = 'carecomms_events';
+
+/**
+ * The database and the way to listen to it. PostgreSQL (several server
+ * instances may share it) when a URL is given, otherwise embedded PGlite kept in
+ * a directory (or in memory for tests).
+ */
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  knex: Knex;
+  /** Calls `onNotify` with each payload sent on `channel`; resolves to an unlisten function. */
+  listen(channel: string, onNotify: (payload: string) => void, onError?: (error: Error) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; absent → PGlite. */
+  url?: string | null;
+  /** PGlite data directory; absent → in memory. */
+  dataDir?: string | null;
+  /** pg pool size. */
+  poolMax?: number;
+}
+
+// Keep timestamps and bigint ids as JS values the API can shape: bigints (int8) as strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolMax ?? 10) : openPglite(options.dataDir ?? null);
+}
+
+async function openPostgres(url: string, poolMax: number): Promise<Database> {
+  const db = knex({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'carecomms' },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 5000,
+    migrations: { migrationSource, tableName: 'knex_migrations' },
+  });
+  const listeners = new Set<pg.Client>();
+  return {
+    kind: 'postgres',
+    knex: db,
+    async listen(channel, onNotify, onError) {
+      // A dedicated connection: LISTEN cannot share the pool.
+      const client = new pg.Client({ connectionString: url, application_name: 'carecomms-listen' });
+      client.on('notification', (msg) => {
+        if (msg.channel === channel && msg.payload !== undefined) onNotify(msg.payload);
+      });
+      client.on('error', (error) => onError?.(error));
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      listeners.add(client);
+      return async () => {
+        listeners.delete(client);
+        await client.end().catch(() => undefined);
+      };
+    },
+    async close() {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
+      await db.destroy();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+  const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pglite.waitReady;
+  const db = knex({
+    client: ClientPgLite as unknown as Knex.Config['client'],
+    dialect: 'postgres',
+    connection: (() => ({ pglite })) as unknown as Knex.Config['connection'],
+    migrations: { migrationSource, tableName: 'knex_migrations' },
+  });
+  return {
+    kind: 'pglite',
+    knex: db,
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return async () => {
+        await unlisten().catch(() => undefined);
+      };
+    },
+    async close() {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/** Whether an error means the database cannot be reached (→ 503, not 500). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: string; name?: string; message?: string };
+  if (e.name === 'KnexTimeoutError') return true;
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(e.code)) {
+    return true;
+  }
+  return /Connection terminated|Client has encountered a connection error|connection is closed/i.test(e.message ?? '');
+}

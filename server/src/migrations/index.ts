@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import * as initial from './20261126010000_initial.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Migrations listed in order (timestamped names, never edited once landed).
+ * A static list rather than a directory scan: it works the same from source
+ * under tsx and from a bundle, and a missing import is a type error.
+ */
+const migrations: Array<[string, Migration]> = [['20261126010000_initial', initial]];
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  async getMigrations() {
+    return migrations;
+  },
+  getMigrationName([name]) {
+    return name;
+  },
+  async getMigration([, migration]) {
+    return migration;
+  },
+};

@@ -1,0 +1,124 @@
+import type { Database } from '../db/database.js';
+import { EVENTS_CHANNEL } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { PatientRepository } from '../repositories/patients.js';
+import type { RealtimeEventRepository, RealtimeEventRow } from '../repositories/realtime-events.js';
+
+export interface OutgoingEvent {
+  id: string;
+  type: string;
+  data: unknown;
+}
+
+export interface Subscriber {
+  tenantId: string;
+  practitionerId: string;
+  send(event: OutgoingEvent): void;
+}
+
+const toOutgoing = (row: RealtimeEventRow): OutgoingEvent => ({ id: String(row.id), type: row.type, data: row.payload });
+
+/**
+ * Fans committed events out to the SSE sessions allowed to see them. Each
+ * instance LISTENs on the database; a NOTIFY carries only an event id, the
+ * event itself is read back and checked against patient_access, so one
+ * instance's write reaches every instance's browsers.
+ */
+export class RealtimeHub {
+  private readonly byPractitioner = new Map<string, Set<Subscriber>>();
+  private pending = new Set<string>();
+  private flushing: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly events: RealtimeEventRepository,
+    private readonly patients: PatientRepository,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unlisten = await this.db.listen(
+      EVENTS_CHANNEL,
+      (payload) => this.enqueue(payload),
+      (error) => this.logger.error({ err: { message: error.message } }, 'realtime listener failed'),
+    );
+    const prune = () => {
+      this.events.pruneOlderThan(new Date(Date.now() - 24 * 3600_000)).catch(() => undefined);
+    };
+    this.pruneTimer = setInterval(prune, 3600_000);
+    this.pruneTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.unlisten?.();
+    this.unlisten = null;
+    await this.flushing;
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const set of this.byPractitioner.values()) n += set.size;
+    return n;
+  }
+
+  subscribe(subscriber: Subscriber): () => void {
+    let set = this.byPractitioner.get(subscriber.practitionerId);
+    if (!set) this.byPractitioner.set(subscriber.practitionerId, (set = new Set()));
+    set.add(subscriber);
+    return () => {
+      set.delete(subscriber);
+      if (set.size === 0) this.byPractitioner.delete(subscriber.practitionerId);
+    };
+  }
+
+  /** Events a reconnecting session missed, in order. */
+  async replay(tenantId: string, practitionerId: string, afterId: string): Promise<OutgoingEvent[]> {
+    const rows = await this.events.replay(tenantId, practitionerId, afterId, 1000);
+    return rows.map(toOutgoing);
+  }
+
+  private enqueue(payload: string): void {
+    if (!/^\d+$/.test(payload)) return;
+    this.pending.add(payload);
+    this.flushing ??= Promise.resolve().then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.size > 0) {
+        const ids = [...this.pending];
+        this.pending = new Set();
+        await this.deliver(ids);
+      }
+    } catch (error) {
+      this.logger.error({ err: { message: (error as Error).message } }, 'realtime delivery failed');
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async deliver(ids: string[]): Promise<void> {
+    if (this.byPractitioner.size === 0) return;
+    const rows = await this.events.byIds(ids);
+    const patientIds = [...new Set(rows.map((r) => r.patient_id).filter((id): id is string => id !== null))];
+    const grants = await this.patients.practitionersWithAccess(patientIds);
+    const allowed = new Map<string, string[]>();
+    for (const g of grants) {
+      const list = allowed.get(g.patient_id) ?? [];
+      list.push(g.practitioner_id);
+      allowed.set(g.patient_id, list);
+    }
+    for (const row of rows) {
+      if (!row.patient_id) continue;
+      const event = toOutgoing(row);
+      for (const practitionerId of allowed.get(row.patient_id) ?? []) {
+        for (const subscriber of this.byPractitioner.get(practitionerId) ?? []) {
+          if (subscriber.tenantId === row.tenant_id) subscriber.send(event);
+        }
+      }
+    }
+  }
+}

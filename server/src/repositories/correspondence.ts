@@ -1,0 +1,69 @@
+import type { Channel, Direction, Status } from '@carecomms/core';
+import type { Knex } from '../db/knex.js';
+import type { CorrespondenceRow } from './rows.js';
+
+export interface NewCorrespondence {
+  tenant_id: string;
+  patient_id: string;
+  practitioner_id: string | null;
+  channel: Channel;
+  direction: Direction;
+  status: Status;
+  body?: string | null;
+  contact?: string | null;
+  duration_seconds?: number | null;
+  notes?: string | null;
+  session?: Record<string, unknown> | null;
+  provider_sid?: string | null;
+  error_code?: string | null;
+  segments?: number | null;
+  created_at?: Date;
+}
+
+export interface HistoryQuery {
+  tenantId: string;
+  practitionerId: string;
+  patientId?: string;
+  channel?: Channel;
+  direction?: Direction;
+  /** Keyset: `created_at` as exact text (microseconds) and id of the last row seen. */
+  before?: [string, string];
+  limit: number;
+}
+
+/** SQL text of created_at with microseconds, UTC: the exact keyset value a cursor carries. */
+const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The correspondence history and its status events. */
+export class CorrespondenceRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(entry: NewCorrespondence, db: Knex = this.db): Promise<CorrespondenceRow> {
+    const [row] = await db('correspondence')
+      .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
+      .returning('*');
+    return row as CorrespondenceRow;
+  }
+
+  async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
+    return db<CorrespondenceRow>('correspondence').where({ tenant_id: tenantId, id }).first();
+  }
+
+  /** A page of history, newest first, only of patients the practitioner may see. */
+  async history(query: HistoryQuery): Promise<Array<CorrespondenceRow & { cursor_at: string }>> {
+    const q = this.db('correspondence as c')
+      .select('c.*', this.db.raw(`${EXACT_CREATED_AT} as cursor_at`))
+      .where('c.tenant_id', query.tenantId)
+      .whereExists((sub) =>
+        sub
+          .from('patient_access as a')
+          .whereRaw('a.patient_id = c.patient_id')
+          .andWhere('a.practitioner_id', query.practitionerId),
+      );
+    if (query.patientId) q.andWhere('c.patient_id', query.patientId);
+    if (query.channel) q.andWhere('c.channel', query.channel);
+    if (query.direction) q.andWhere('c.direction', query.direction);
+    if (query.before) q.andWhereRaw('(c.created_at, c.id) < (?::timestamptz, ?::uuid)', query.before);
+    return q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(query.limit);
+  }
+}

@@ -1,0 +1,18 @@
+import type { Knex } from '../db/knex.js';
+import { AuditRepository } from './audit.js';
+import { CorrespondenceRepository } from './correspondence.js';
+import { PatientRepository } from './patients.js';
+import { RealtimeEventRepository } from './realtime-events.js';
+import { TenantRepository } from './tenants.js';
+
+export function createRepositories(db: Knex) {
+  return {
+    tenants: new TenantRepository(db),
+    patients: new PatientRepository(db),
+    correspondence: new CorrespondenceRepository(db),
+    audit: new AuditRepository(db),
+    events: new RealtimeEventRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

@@ -1,0 +1,50 @@
+import type { Knex } from '../db/knex.js';
+import { EVENTS_CHANNEL } from '../db/database.js';
+
+export interface RealtimeEventRow {
+  id: string;
+  tenant_id: string;
+  patient_id: string | null;
+  type: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+/**
+ * The durable event log behind SSE. Each write inserts a row and NOTIFYs its id
+ * in the same transaction, so listeners hear only of committed events and a
+ * reconnecting client can replay what it missed from `Last-Event-ID`.
+ */
+export class RealtimeEventRepository {
+  constructor(private readonly db: Knex) {}
+
+  async publish(event: { tenantId: string; patientId: string | null; type: string; payload: unknown }, db: Knex = this.db): Promise<string> {
+    const [row] = await db('realtime_events')
+      .insert({ tenant_id: event.tenantId, patient_id: event.patientId, type: event.type, payload: JSON.stringify(event.payload) })
+      .returning('id');
+    const id = String((row as { id: string }).id);
+    await db.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, id]);
+    return id;
+  }
+
+  async byIds(ids: string[]): Promise<RealtimeEventRow[]> {
+    return this.db<RealtimeEventRow>('realtime_events').whereIn('id', ids).orderBy('id');
+  }
+
+  /** Events a practitioner may see after `afterId`, for a reconnecting client. */
+  async replay(tenantId: string, practitionerId: string, afterId: string, limit: number): Promise<RealtimeEventRow[]> {
+    return this.db<RealtimeEventRow>('realtime_events as e')
+      .select('e.*')
+      .where('e.tenant_id', tenantId)
+      .andWhere('e.id', '>', afterId)
+      .whereExists((sub) =>
+        sub.from('patient_access as a').whereRaw('a.patient_id = e.patient_id').andWhere('a.practitioner_id', practitionerId),
+      )
+      .orderBy('e.id')
+      .limit(limit);
+  }
+
+  async pruneOlderThan(date: Date): Promise<number> {
+    return this.db('realtime_events').where('created_at', '<', date).delete();
+  }
+}

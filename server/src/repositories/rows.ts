@@ -1,0 +1,87 @@
+import type { Channel, CorrespondenceEntry, Direction, Patient, Status } from '@carecomms/core';
+import { formatPhone } from '@carecomms/core/phone';
+
+export interface PatientRow {
+  id: string;
+  tenant_id: string;
+  external_id: string;
+  name: string;
+  phone: string | null;
+  email: string | null;
+  opted_out: boolean;
+  opted_out_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface CorrespondenceRow {
+  id: string;
+  tenant_id: string;
+  patient_id: string;
+  practitioner_id: string | null;
+  channel: Channel;
+  direction: Direction;
+  status: Status;
+  body: string | null;
+  contact: string | null;
+  duration_seconds: number | null;
+  recording_sid: string | null;
+  notes: string | null;
+  session: Record<string, unknown> | null;
+  provider_sid: string | null;
+  error_code: string | null;
+  segments: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PractitionerRow {
+  id: string;
+  tenant_id: string;
+  external_id: string;
+  name: string;
+}
+
+export interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  api_key_hash: string | null;
+  twilio_phone_number: string | null;
+  recording_enabled: boolean;
+  help_reply: string | null;
+}
+
+export function toPatient(row: PatientRow): Patient {
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    name: row.name,
+    phone: row.phone,
+    phoneDisplay: row.phone ? formatPhone(row.phone) : null,
+    email: row.email,
+    optedOut: row.opted_out,
+  };
+}
+
+export function toCorrespondence(row: CorrespondenceRow): CorrespondenceEntry {
+  return {
+    id: row.id,
+    patientId: row.patient_id,
+    practitionerId: row.practitioner_id,
+    channel: row.channel,
+    direction: row.direction,
+    status: row.status,
+    body: row.body,
+    contact: row.contact,
+    durationSeconds: row.duration_seconds,
+    hasRecording: row.recording_sid !== null,
+    notes: row.notes,
+    session: row.session,
+    providerSid: row.provider_sid,
+    errorCode: row.error_code,
+    segments: row.segments,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}

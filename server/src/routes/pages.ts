@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { send } from '@koa/send';
+import type { Middleware } from 'koa';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+export const CDN_DIR = path.join(REPO_ROOT, 'packages/elements/dist/cdn');
+export const EHR_HOST_DIR = path.join(REPO_ROOT, 'examples/ehr-host');
+
+/** Pages get a strict CSP: our scripts only, media from the camera, no inline script. */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** Serves files under `root` at `prefix` (GET/HEAD only, no directory listing, no dotfiles). */
+export function staticFiles(prefix: string, root: string, options: { csp?: boolean; maxAge?: number } = {}): Middleware {
+  return async (ctx, next) => {
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !ctx.path.startsWith(prefix)) return next();
+    let relative = ctx.path.slice(prefix.length) || '/';
+    if (relative.endsWith('/')) relative += 'index.html';
+    if (!existsSync(root)) return next();
+    try {
+      await send(ctx, relative, { root, maxage: options.maxAge ?? 0, hidden: false });
+      if (options.csp && ctx.type === 'text/html') ctx.set('Content-Security-Policy', PAGE_CSP);
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return next();
+      throw error;
+    }
+  };
+}

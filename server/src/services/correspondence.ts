@@ -1,0 +1,116 @@
+import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
+import type { Knex } from '../db/knex.js';
+import { unprocessable } from '../errors.js';
+import type { AuditActor, AuditRepository } from '../repositories/audit.js';
+import type { CorrespondenceRepository, NewCorrespondence } from '../repositories/correspondence.js';
+import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
+import type { PatientKey, PatientRepository } from '../repositories/patients.js';
+import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
+import { toCorrespondence, type CorrespondenceRow } from '../repositories/rows.js';
+import type { TenantRepository } from '../repositories/tenants.js';
+import type { PatientService } from './patients.js';
+
+export interface HistoryOptions {
+  patientId?: string;
+  channel?: Channel;
+  direction?: Direction;
+  cursor?: string;
+  limit: number;
+}
+
+export interface ExternalEntry {
+  patient: string;
+  practitioner?: string;
+  channel: Channel;
+  direction: Direction;
+  status?: Status;
+  body?: string;
+  contact?: string;
+  durationSeconds?: number;
+  notes?: string;
+  occurredAt?: string;
+}
+
+const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** The correspondence history: reading it, and writing entries so every browser sees them live. */
+export class CorrespondenceService {
+  constructor(
+    private readonly db: Knex,
+    private readonly correspondence: CorrespondenceRepository,
+    private readonly patientService: PatientService,
+    private readonly patients: PatientRepository,
+    private readonly tenants: TenantRepository,
+    private readonly audit: AuditRepository,
+    private readonly events: RealtimeEventRepository,
+  ) {}
+
+  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor) {
+    if (options.patientId) await this.patientService.requireVisible(key, options.patientId);
+    const before = options.cursor
+      ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
+      : undefined;
+    const rows = await this.correspondence.history({ ...key, ...options, before, limit: options.limit + 1 });
+    const pageRows = rows.slice(0, options.limit);
+    const last = pageRows.at(-1);
+    await this.audit.append(actor, 'correspondence.list', pageRows.map((r) => r.patient_id));
+    return {
+      items: pageRows.map(toCorrespondence),
+      nextCursor: rows.length > options.limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
+    };
+  }
+
+  /** Insert an entry and announce it, inside the caller's transaction. */
+  async create(entry: NewCorrespondence, actor: AuditActor, trx: Knex): Promise<CorrespondenceEntry> {
+    const row = await this.correspondence.insert(entry, trx);
+    return this.announce(row, 'correspondence.created', actor, `correspondence.${entry.channel}.create`, trx);
+  }
+
+  /** Audit and publish a written row; returns its API shape. */
+  async announce(row: CorrespondenceRow, type: 'correspondence.created' | 'correspondence.updated', actor: AuditActor, action: string, trx: Knex) {
+    const entry = toCorrespondence(row);
+    await this.audit.append(actor, action, [row.patient_id], trx);
+    await this.events.publish({ tenantId: row.tenant_id, patientId: row.patient_id, type, payload: entry }, trx);
+    return entry;
+  }
+
+  /** Host backend: log correspondence that happened elsewhere (e.g. an email). */
+  async logExternal(tenantId: string, input: ExternalEntry, actor: AuditActor): Promise<CorrespondenceEntry> {
+    return this.db.transaction(async (trx) => {
+      const patient = await this.patients.findByExternalId(tenantId, input.patient, trx);
+      if (!patient) {
+        throw unprocessable('unknown_patient', `Unknown patient externalId: ${input.patient}`, [
+          { path: 'body.patient', message: `unknown patient "${input.patient}"` },
+        ]);
+      }
+      let practitionerId: string | null = null;
+      if (input.practitioner) {
+        const practitioner = await this.tenants.findPractitionerByExternalId(tenantId, input.practitioner, trx);
+        if (!practitioner) {
+          throw unprocessable('unknown_practitioner', `Unknown practitioner externalId: ${input.practitioner}`, [
+            { path: 'body.practitioner', message: `unknown practitioner "${input.practitioner}"` },
+          ]);
+        }
+        practitionerId = practitioner.id;
+      }
+      const contact = input.contact ?? (input.channel === 'email' ? patient.email : patient.phone);
+      return this.create(
+        {
+          tenant_id: tenantId,
+          patient_id: patient.id,
+          practitioner_id: input.direction === 'inbound' ? null : practitionerId,
+          channel: input.channel,
+          direction: input.direction,
+          status: input.status ?? 'logged',
+          body: input.body ?? null,
+          contact,
+          duration_seconds: input.durationSeconds ?? null,
+          notes: input.notes ?? null,
+          ...(input.occurredAt ? { created_at: new Date(input.occurredAt) } : {}),
+        },
+        actor,
+        trx,
+      );
+    });
+  }
+}
