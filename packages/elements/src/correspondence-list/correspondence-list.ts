@@ -1,0 +1,386 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { virtualize } from '@lit-labs/virtualizer/virtualize.js';
+import type { RangeChangedEvent } from '@lit-labs/virtualizer/events.js';
+import { CHANNELS, type CareEvent, type Channel, type CorrespondenceEntry, type Patient, type Status } from '@carecomms/core';
+import type { CareClient, EventStreamState } from '@carecomms/sdk';
+import { careClientContext } from '../context.js';
+import { CareFilterChangeEvent } from '../events.js';
+import { formatDuration, formatFullDate, formatWhen } from '../format.js';
+import { alertIcon, emailIcon, inboundIcon, outboundIcon, recordingIcon, smsIcon, videoIcon, voiceIcon } from '../icons.js';
+import { base } from '../styles/shared.js';
+import { tokens } from '../styles/tokens.js';
+import { correspondenceListStyles } from './correspondence-list.styles.js';
+
+const CHANNEL_ICONS = { sms: smsIcon, email: emailIcon, voice: voiceIcon, video: videoIcon } as const;
+const ENTRY_EVENTS = new Set(['correspondence.created', 'correspondence.updated', 'call.updated', 'video.updated']);
+const DANGER_STATUSES = new Set<Status>(['failed', 'undelivered', 'busy', 'no-answer', 'canceled']);
+const SUCCESS_STATUSES = new Set<Status>(['delivered', 'received', 'completed']);
+/** Start fetching the next page this many rows before the end is reached. */
+const PREFETCH_ROWS = 10;
+
+type LoadState = 'idle' | 'loading' | 'ready' | 'error';
+
+const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
+  b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+
+/**
+ * @summary The correspondence history, newest first: every SMS, email, call and
+ * video visit, filterable by channel, loaded page by page as you scroll and
+ * updated live as entries are created or change status.
+ *
+ * Rows are virtualised (`@lit-labs/virtualizer`) and scroll with the page or the
+ * nearest scrolling ancestor, so long histories stay smooth. Message bodies are
+ * always rendered as text.
+ *
+ * @csspart toolbar - The row holding the filter and the live indicator.
+ * @csspart filter - The channel filter group.
+ * @csspart filter-option - One channel choice.
+ * @csspart live - The live-updates indicator.
+ * @csspart list - The list container.
+ * @csspart item - One entry.
+ * @csspart badge - The channel badge of an entry.
+ * @csspart status - The status label of an entry.
+ * @csspart body - The message text of an entry.
+ * @csspart state - The loading, empty and error states.
+ *
+ * @cssproperty --care-color-sms - SMS badge text. Also `--care-color-sms-surface` for its background.
+ * @cssproperty --care-color-email - Email badge text. Also `--care-color-email-surface`.
+ * @cssproperty --care-color-voice - Voice badge text. Also `--care-color-voice-surface`.
+ * @cssproperty --care-color-video - Video badge text. Also `--care-color-video-surface`.
+ * @cssproperty --care-color-surface - List background.
+ * @cssproperty --care-color-border - Row separators.
+ *
+ * @fires care-filter-change - The channel filter changed.
+ */
+@localized()
+export class CareCorrespondenceList extends LitElement {
+  static override styles = [tokens, base, correspondenceListStyles];
+
+  /** The API client; provided by `<care-comms>` when inside one. */
+  @consume({ context: careClientContext, subscribe: true })
+  @property({ attribute: false })
+  client?: CareClient;
+
+  /** Show only this patient's correspondence. Without it, all patients the practitioner may see are listed. */
+  @property({ attribute: 'patient-id' }) patientId = '';
+
+  /** Channel filter; empty for all channels. */
+  @property({ reflect: true }) channel: Channel | '' = '';
+
+  /** Entries fetched per page. */
+  @property({ type: Number, attribute: 'page-size' }) pageSize = 30;
+
+  @state() private entries: CorrespondenceEntry[] = [];
+  @state() private loadState: LoadState = 'idle';
+  @state() private loadingMore = false;
+  @state() private moreFailed = false;
+  @state() private streamState: EventStreamState | null = null;
+  @state() private announcement = '';
+  @state() private patientNames = new Map<string, string>();
+
+  private nextCursor: string | null = null;
+  /** Bumped on every reload, so answers to superseded requests are dropped. */
+  private generation = 0;
+  /** Live entries that arrive while the first page is loading, merged in after it. */
+  private pendingLive: CorrespondenceEntry[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private subscribedClient: CareClient | undefined;
+  private requestedNames = new Set<string>();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.subscribedClient) this.subscribe();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('client') && this.client !== this.subscribedClient) {
+      this.subscribedClient = this.client;
+      this.patientNames = new Map();
+      this.requestedNames.clear();
+      this.subscribe();
+    }
+    if (changed.has('client') || changed.has('patientId') || changed.has('channel') || changed.has('pageSize')) {
+      void this.reload();
+    }
+  }
+
+  /** Reloads the first page, e.g. after the host changed something the list cannot see. */
+  async reload(): Promise<void> {
+    const generation = ++this.generation;
+    this.entries = [];
+    this.nextCursor = null;
+    this.moreFailed = false;
+    this.loadingMore = false;
+    if (!this.client) {
+      this.loadState = 'idle';
+      return;
+    }
+    this.loadState = 'loading';
+    try {
+      const page = await this.client.correspondence.list(this.listParams(null));
+      if (generation !== this.generation) return;
+      this.entries = page.items;
+      this.nextCursor = page.nextCursor;
+      this.loadState = 'ready';
+      for (const entry of this.pendingLive.splice(0)) this.upsert(entry);
+      this.resolvePatientNames(page.items);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.loadState = 'error';
+      console.warn('care-correspondence-list: load failed', error);
+    }
+  }
+
+  /**
+   * Adds or updates an entry without a reload (live events call this; so can a
+   * host that just created one). Entries outside the filter are ignored, and so
+   * are ones older than the loaded pages: they arrive with a later page.
+   */
+  upsert(entry: CorrespondenceEntry): void {
+    if (this.loadState === 'loading') {
+      this.pendingLive.push(entry);
+      return;
+    }
+    const index = this.entries.findIndex((e) => e.id === entry.id);
+    if (index >= 0) {
+      if (entry.updatedAt < this.entries[index]!.updatedAt) return;
+      this.entries = this.entries.map((e, i) => (i === index ? entry : e));
+      return;
+    }
+    if (!this.inFilter(entry) || this.loadState !== 'ready') return;
+    const oldest = this.entries.at(-1);
+    if (this.nextCursor && oldest && newestFirst(entry, oldest) > 0) return;
+    this.entries = [...this.entries, entry].sort(newestFirst);
+    this.resolvePatientNames([entry]);
+  }
+
+  private inFilter(entry: CorrespondenceEntry): boolean {
+    return (!this.patientId || entry.patientId === this.patientId) && (!this.channel || entry.channel === this.channel);
+  }
+
+  private listParams(cursor: string | null) {
+    return {
+      patientId: this.patientId || undefined,
+      channel: this.channel || undefined,
+      cursor,
+      limit: this.pageSize,
+    };
+  }
+
+  private subscribe(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.streamState = null;
+    if (!this.client || !this.isConnected) return;
+    this.unsubscribe = this.client.events.subscribe((event) => this.onCareEvent(event), {
+      onStateChange: (state) => {
+        this.streamState = state;
+      },
+      onError: (error) => console.warn('care-correspondence-list: live updates interrupted', error),
+    });
+  }
+
+  private onCareEvent(event: CareEvent): void {
+    if (event.type === 'patient.updated') {
+      const patient = event.data as Patient;
+      if (this.patientNames.has(patient.id)) this.patientNames = new Map(this.patientNames).set(patient.id, patient.name);
+      return;
+    }
+    if (!ENTRY_EVENTS.has(event.type)) return;
+    const entry = event.data as CorrespondenceEntry;
+    const isNew = !this.entries.some((e) => e.id === entry.id);
+    this.upsert(entry);
+    if (isNew && entry.direction === 'inbound' && this.entries.some((e) => e.id === entry.id)) {
+      this.announcement = msg(str`New ${this.channelLabel(entry.channel)} received`);
+    }
+  }
+
+  private async loadMore(): Promise<void> {
+    if (!this.client || !this.nextCursor || this.loadingMore || this.loadState !== 'ready') return;
+    const generation = this.generation;
+    this.loadingMore = true;
+    this.moreFailed = false;
+    try {
+      const page = await this.client.correspondence.list(this.listParams(this.nextCursor));
+      if (generation !== this.generation) return;
+      const known = new Set(this.entries.map((e) => e.id));
+      this.entries = [...this.entries, ...page.items.filter((e) => !known.has(e.id))];
+      this.nextCursor = page.nextCursor;
+      this.resolvePatientNames(page.items);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.moreFailed = true;
+      console.warn('care-correspondence-list: next page failed', error);
+    } finally {
+      if (generation === this.generation) this.loadingMore = false;
+    }
+  }
+
+  /** Fetches names for the patients shown when the list spans several patients (entries carry only ids). */
+  private resolvePatientNames(entries: CorrespondenceEntry[]): void {
+    const client = this.client;
+    if (this.patientId || !client) return;
+    for (const id of new Set(entries.map((e) => e.patientId))) {
+      if (this.requestedNames.has(id)) continue;
+      this.requestedNames.add(id);
+      client.patients.get(id).then(
+        (patient) => {
+          if (this.client === client) this.patientNames = new Map(this.patientNames).set(id, patient.name);
+        },
+        () => this.requestedNames.delete(id),
+      );
+    }
+  }
+
+  private onRangeChanged(event: RangeChangedEvent): void {
+    if (event.last >= this.entries.length - PREFETCH_ROWS) void this.loadMore();
+  }
+
+  private onFilterChange(event: Event): void {
+    this.channel = (event.target as HTMLInputElement).value as Channel | '';
+    this.dispatchEvent(new CareFilterChangeEvent(this.channel || null));
+  }
+
+  private channelLabel(channel: Channel): string {
+    return { sms: msg('SMS'), email: msg('Email'), voice: msg('Voice'), video: msg('Video') }[channel];
+  }
+
+  private statusLabel(status: Status): string {
+    const labels: Record<Status, string> = {
+      logged: msg('Logged'),
+      queued: msg('Queued'),
+      initiated: msg('Starting'),
+      sending: msg('Sending'),
+      sent: msg('Sent'),
+      delivered: msg('Delivered'),
+      undelivered: msg('Not delivered'),
+      received: msg('Received'),
+      ringing: msg('Ringing'),
+      'in-progress': msg('In progress'),
+      completed: msg('Completed'),
+      busy: msg('Busy'),
+      'no-answer': msg('No answer'),
+      canceled: msg('Cancelled'),
+      created: msg('Created'),
+      waiting: msg('Waiting'),
+      failed: msg('Failed'),
+    };
+    return labels[status] ?? status;
+  }
+
+  protected renderFilter() {
+    const options: Array<Channel | ''> = ['', ...CHANNELS];
+    return html`<fieldset class="filter" part="filter">
+      <legend class="visually-hidden">${msg('Channel')}</legend>
+      ${options.map(
+        (value) => html`<label class="chip" part="filter-option">
+          <input type="radio" name="channel" .value=${value} .checked=${this.channel === value} @change=${this.onFilterChange} />
+          ${value ? CHANNEL_ICONS[value] : nothing}<span>${value ? this.channelLabel(value) : msg('All')}</span>
+        </label>`,
+      )}
+    </fieldset>`;
+  }
+
+  protected renderLiveIndicator() {
+    if (!this.streamState) return nothing;
+    const reconnecting = this.streamState === 'reconnecting';
+    return html`<span class="live ${reconnecting ? 'reconnecting' : ''}" part="live"
+      >${reconnecting ? msg('Reconnecting…') : this.streamState === 'open' ? msg('Live') : msg('Connecting…')}</span
+    >`;
+  }
+
+  protected renderEntry(entry: CorrespondenceEntry, index: number) {
+    const tone = DANGER_STATUSES.has(entry.status) ? 'danger' : SUCCESS_STATUSES.has(entry.status) ? 'success' : '';
+    const outbound = entry.direction === 'outbound';
+    const patientName = this.patientId ? null : (this.patientNames.get(entry.patientId) ?? '');
+    const hasDuration = entry.durationSeconds !== null && (entry.channel === 'voice' || entry.channel === 'video');
+    return html`<div
+      class="row"
+      role="listitem"
+      part="item"
+      aria-posinset=${index + 1}
+      aria-setsize=${this.nextCursor ? -1 : this.entries.length}
+    >
+      <div class="meta">
+        <span class="badge ${entry.channel}" part="badge">${CHANNEL_ICONS[entry.channel]}${this.channelLabel(entry.channel)}</span>
+        ${patientName !== null ? html`<span class="patient">${patientName}</span>` : nothing}
+        <span class="direction">${outbound ? outboundIcon : inboundIcon}${outbound ? msg('Outbound') : msg('Inbound')}</span>
+        <span class="status ${tone}" part="status">${this.statusLabel(entry.status)}</span>
+        <time class="when" datetime=${entry.createdAt} title=${formatFullDate(entry.createdAt)}>${formatWhen(entry.createdAt)}</time>
+      </div>
+      ${entry.body || hasDuration || entry.hasRecording
+        ? html`<div class="content">
+            ${entry.body ? html`<p class="body" part="body">${entry.body}</p>` : nothing}
+            ${hasDuration
+              ? html`<span class="detail">${msg(str`Duration ${formatDuration(entry.durationSeconds!)}`)}</span>`
+              : nothing}
+            ${entry.hasRecording ? html`<span class="detail recording">${recordingIcon}${msg('Recording available')}</span>` : nothing}
+          </div>`
+        : nothing}
+    </div>`;
+  }
+
+  protected renderState() {
+    if (this.loadState === 'loading' || this.loadState === 'idle') {
+      return html`<div class="list" part="state">
+        <span class="visually-hidden" role="status">${msg('Loading correspondence…')}</span>
+        ${[0, 1, 2].map(
+          () => html`<div class="row" aria-hidden="true">
+            <div class="meta"><span class="skeleton badge"></span><span class="skeleton" style="width: 40%"></span></div>
+            <div class="skeleton" style="width: 85%"></div>
+          </div>`,
+        )}
+      </div>`;
+    }
+    if (this.loadState === 'error') {
+      return html`<div class="list state error" part="state" role="alert">
+        ${alertIcon}
+        <p>${msg('Correspondence could not be loaded.')}</p>
+        <button class="button" type="button" @click=${() => this.reload()}>${msg('Try again')}</button>
+      </div>`;
+    }
+    return html`<div class="list state" part="state">
+      <p>
+        ${this.channel
+          ? msg(str`No ${this.channelLabel(this.channel)} correspondence yet.`)
+          : msg('No correspondence yet.')}
+      </p>
+    </div>`;
+  }
+
+  protected renderList() {
+    return html`<div class="list" part="list">
+      <div role="list" aria-label=${msg('Correspondence')} @rangeChanged=${this.onRangeChanged}>
+        ${virtualize({
+          items: this.entries,
+          keyFunction: (entry: CorrespondenceEntry) => entry.id,
+          renderItem: (entry: CorrespondenceEntry, index: number) => this.renderEntry(entry, index),
+        })}
+      </div>
+      ${this.loadingMore ? html`<div class="footer-state" role="status">${msg('Loading more…')}</div>` : nothing}
+      ${this.moreFailed
+        ? html`<div class="footer-state" role="alert">
+            ${msg('More correspondence could not be loaded.')}
+            <button class="button" type="button" @click=${() => this.loadMore()}>${msg('Try again')}</button>
+          </div>`
+        : nothing}
+    </div>`;
+  }
+
+  override render() {
+    return html`
+      <div class="toolbar" part="toolbar">${this.renderFilter()} ${this.renderLiveIndicator()}</div>
+      ${this.loadState === 'ready' && this.entries.length > 0 ? this.renderList() : this.renderState()}
+      <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
+    `;
+  }
+}

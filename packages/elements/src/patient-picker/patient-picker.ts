@@ -1,0 +1,261 @@
+import { LitElement, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import type { Patient } from '@carecomms/core';
+import type { CareClient } from '@carecomms/sdk';
+import { careClientContext } from '../context.js';
+import { CarePatientChangeEvent } from '../events.js';
+import { blockedIcon, searchIcon } from '../icons.js';
+import { base } from '../styles/shared.js';
+import { tokens } from '../styles/tokens.js';
+import { patientPickerStyles } from './patient-picker.styles.js';
+
+const SEARCH_DELAY_MS = 200;
+const PAGE_SIZE = 20;
+
+/**
+ * @summary Searchable patient selector: an ARIA combobox that searches
+ * `GET /api/v1/patients?q=` as you type and shows the chosen patient's phone
+ * number and SMS opt-out state.
+ *
+ * Keyboard: type to search, ↓/↑ to move, Enter to choose, Esc to close the list.
+ *
+ * @csspart label - The field label.
+ * @csspart input - The search box (role combobox).
+ * @csspart listbox - The list of matches.
+ * @csspart option - One match.
+ * @csspart selected - The summary of the chosen patient.
+ * @csspart phone - The chosen patient's formatted phone number.
+ * @csspart opted-out - The "Opted out of SMS" tag.
+ *
+ * @cssproperty --care-color-focus - Focus ring and active option outline.
+ * @cssproperty --care-color-warning - Opted-out tag text.
+ *
+ * @fires care-patient-change - The chosen patient changed.
+ */
+@localized()
+export class CarePatientPicker extends LitElement {
+  static override styles = [tokens, base, patientPickerStyles];
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+
+  /** The API client; provided by `<care-comms>` when inside one. */
+  @consume({ context: careClientContext, subscribe: true })
+  @property({ attribute: false })
+  client?: CareClient;
+
+  /** Id of the chosen patient. Setting it loads and shows that patient. */
+  @property() value = '';
+
+  /** Field label. Defaults to "Patient". */
+  @property() label = '';
+
+  /** The chosen patient, once loaded. */
+  @state() patient: Patient | null = null;
+
+  @state() private query = '';
+  @state() private results: Patient[] = [];
+  @state() private expanded = false;
+  @state() private activeIndex = -1;
+  @state() private searching = false;
+  @state() private searchError = '';
+
+  private searchTimer: ReturnType<typeof setTimeout> | undefined;
+  private searchAbort: AbortController | undefined;
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if ((changed.has('value') || changed.has('client')) && this.value !== (this.patient?.id ?? '')) {
+      void this.loadPatient(this.value);
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.searchTimer);
+    this.searchAbort?.abort();
+  }
+
+  private async loadPatient(id: string): Promise<void> {
+    if (!id) {
+      this.patient = null;
+      this.query = '';
+      return;
+    }
+    if (!this.client) return;
+    try {
+      const patient = await this.client.patients.get(id);
+      if (this.value !== id) return;
+      this.patient = patient;
+      this.query = patient.name;
+    } catch {
+      if (this.value === id) this.searchError = msg('That patient could not be loaded.');
+    }
+  }
+
+  private search(q: string): void {
+    clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => void this.runSearch(q), SEARCH_DELAY_MS);
+  }
+
+  private async runSearch(q: string): Promise<void> {
+    if (!this.client) return;
+    this.searchAbort?.abort();
+    const abort = (this.searchAbort = new AbortController());
+    this.searching = true;
+    this.searchError = '';
+    try {
+      const page = await this.client.patients.list({ q: q.trim(), limit: PAGE_SIZE }, { signal: abort.signal });
+      if (abort.signal.aborted) return;
+      this.results = page.items;
+      this.activeIndex = page.items.length > 0 ? 0 : -1;
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.results = [];
+      this.searchError = msg('Patients could not be loaded. Try again.');
+      console.warn('care-patient-picker: search failed', error);
+    } finally {
+      if (!abort.signal.aborted) this.searching = false;
+    }
+  }
+
+  private choose(patient: Patient): void {
+    this.patient = patient;
+    this.value = patient.id;
+    this.query = patient.name;
+    this.expanded = false;
+    this.dispatchEvent(new CarePatientChangeEvent(patient));
+  }
+
+  private openList(): void {
+    if (this.expanded) return;
+    this.expanded = true;
+    this.search(this.patient ? '' : this.query);
+  }
+
+  private onInput(event: InputEvent): void {
+    this.query = (event.target as HTMLInputElement).value;
+    this.expanded = true;
+    if (this.patient) {
+      this.patient = null;
+      this.value = '';
+      this.dispatchEvent(new CarePatientChangeEvent(null));
+    }
+    this.search(this.query);
+  }
+
+  private onKeyDown(event: KeyboardEvent): void {
+    const count = this.results.length;
+    switch (event.key) {
+      case 'ArrowDown':
+        event.preventDefault();
+        if (!this.expanded) this.openList();
+        else if (count) this.activeIndex = (this.activeIndex + 1) % count;
+        break;
+      case 'ArrowUp':
+        event.preventDefault();
+        if (!this.expanded) this.openList();
+        else if (count) this.activeIndex = (this.activeIndex - 1 + count) % count;
+        break;
+      case 'Enter': {
+        const patient = this.expanded ? this.results[this.activeIndex] : undefined;
+        if (patient) {
+          event.preventDefault();
+          this.choose(patient);
+        }
+        break;
+      }
+      case 'Escape':
+        if (this.expanded) {
+          // Close only the list; the enclosing dialog must not see this ESC.
+          event.preventDefault();
+          event.stopPropagation();
+          this.expanded = false;
+        }
+        break;
+    }
+  }
+
+  private onFocusOut(event: FocusEvent): void {
+    if (!this.renderRoot.contains(event.relatedTarget as Node | null)) this.expanded = false;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('activeIndex')) {
+      this.renderRoot.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  protected renderOption(patient: Patient, index: number) {
+    return html`<li
+      id="option-${index}"
+      role="option"
+      part="option"
+      aria-selected=${index === this.activeIndex ? 'true' : 'false'}
+      @pointerdown=${(e: Event) => e.preventDefault()}
+      @click=${() => this.choose(patient)}
+    >
+      <span class="option-text">
+        <span class="name">${patient.name}</span>
+        <span class="meta">${patient.phoneDisplay ?? msg('No phone on file')}</span>
+      </span>
+      ${patient.optedOut ? html`<span class="tag">${msg('Opted out')}</span>` : nothing}
+    </li>`;
+  }
+
+  protected renderListbox() {
+    let hint: string | null = null;
+    if (this.searchError) hint = this.searchError;
+    else if (this.searching && this.results.length === 0) hint = msg('Searching…');
+    else if (!this.searching && this.results.length === 0) hint = msg('No matching patients');
+    return html`<ul id="listbox" role="listbox" part="listbox" aria-label=${msg('Patients')} ?hidden=${!this.expanded}>
+      ${hint ? html`<li class="hint" role="presentation">${hint}</li>` : this.results.map((p, i) => this.renderOption(p, i))}
+    </ul>`;
+  }
+
+  protected renderSelected() {
+    const patient = this.patient;
+    if (!patient) return nothing;
+    return html`<div class="selected" part="selected" id="selected">
+      <span>${msg('Phone')}:</span>
+      <span class="phone" part="phone">${patient.phoneDisplay ?? msg('No phone on file')}</span>
+      ${patient.optedOut
+        ? html`<span class="tag" part="opted-out">${blockedIcon} ${msg('Opted out of SMS')}</span>`
+        : nothing}
+    </div>`;
+  }
+
+  override render() {
+    const active = this.expanded && this.activeIndex >= 0 && this.results.length > 0;
+    return html`
+      <label for="input" part="label">${this.label || msg('Patient')}</label>
+      <div class="field" @focusout=${this.onFocusOut}>
+        ${searchIcon}
+        <input
+          id="input"
+          part="input"
+          type="text"
+          role="combobox"
+          autocomplete="off"
+          spellcheck="false"
+          placeholder=${msg('Search by name or phone')}
+          aria-autocomplete="list"
+          aria-expanded=${this.expanded ? 'true' : 'false'}
+          aria-controls="listbox"
+          aria-activedescendant=${active ? `option-${this.activeIndex}` : nothing}
+          aria-describedby=${this.patient ? 'selected' : nothing}
+          .value=${this.query}
+          @input=${this.onInput}
+          @keydown=${this.onKeyDown}
+          @click=${this.openList}
+        />
+        ${this.renderListbox()}
+      </div>
+      <span class="visually-hidden" role="status"
+        >${this.expanded && !this.searching && this.results.length
+          ? msg(str`${this.results.length} patients found`)
+          : ''}</span
+      >
+      ${this.renderSelected()}
+    `;
+  }
+}

@@ -1,0 +1,245 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { countSmsSegments, type CorrespondenceEntry, type Patient } from '@carecomms/core';
+import { CareApiError, type CareClient } from '@carecomms/sdk';
+import { careClientContext } from '../context.js';
+import type { CareDialog } from '../dialog/dialog.js';
+import { CareSmsSentEvent, type CarePatientChangeEvent } from '../events.js';
+import { alertIcon, checkIcon, smsIcon } from '../icons.js';
+import { base } from '../styles/shared.js';
+import { tokens } from '../styles/tokens.js';
+import { smsDialogStyles } from './sms-dialog.styles.js';
+
+/** Twilio's limit for one message body. */
+const MAX_LENGTH = 1600;
+
+/**
+ * @summary Compose and send an SMS: choose a patient, see their number, type
+ * with a live character and segment count (warning when Unicode shrinks
+ * segments to 70 characters), send, and get a clear confirmation or reason for
+ * failure. Patients who opted out cannot be texted.
+ *
+ * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
+ *
+ * @csspart dialog - The `<care-dialog>`; its own parts are exported as `dialog-*`.
+ * @csspart picker - The `<care-patient-picker>`.
+ * @csspart message - The message text area.
+ * @csspart counter - The character and segment count.
+ * @csspart error - The reason a send failed.
+ * @csspart send-button - The Send SMS button.
+ * @csspart confirmation - The "message sent" view.
+ *
+ * @cssproperty --care-color-primary - Send button.
+ * @cssproperty --care-color-warning - Unicode and opt-out notices.
+ *
+ * @fires care-sms-sent - The server accepted the message; carries the new correspondence entry.
+ * @fires care-request-close - From the inner dialog (composed); cancel it to keep the dialog open.
+ * @fires care-close - The dialog closed.
+ */
+@localized()
+export class CareSmsDialog extends LitElement {
+  static override styles = [tokens, base, smsDialogStyles];
+
+  /** The API client; provided by `<care-comms>` when inside one. */
+  @consume({ context: careClientContext, subscribe: true })
+  @property({ attribute: false })
+  client?: CareClient;
+
+  /** Patient to preselect. */
+  @property({ attribute: 'patient-id' }) patientId = '';
+
+  /** Whether the dialog is shown. */
+  @property({ type: Boolean, reflect: true }) open = false;
+
+  @state() private patient: Patient | null = null;
+  @state() private body = '';
+  @state() private sending = false;
+  @state() private error: CareApiError | null = null;
+  @state() private sent: CorrespondenceEntry | null = null;
+
+  @query('care-dialog') private dialog!: CareDialog;
+
+  /** Reused while retrying the same message to the same patient, so a retry never sends twice. */
+  private idempotencyKey: string | null = null;
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('open') && this.open) this.reset();
+  }
+
+  /** Opens the dialog with an empty message. */
+  show(): void {
+    this.open = true;
+  }
+
+  /** Closes the dialog. */
+  hide(): void {
+    this.open = false;
+  }
+
+  private reset(): void {
+    this.body = '';
+    this.error = null;
+    this.sent = null;
+    this.idempotencyKey = null;
+  }
+
+  /** Why the current patient cannot be texted, or null when they can. */
+  private blocker(): string | null {
+    const patient = this.patient;
+    if (!patient) return null;
+    if (patient.optedOut) {
+      return msg(str`${patient.name} has opted out of SMS. They can text START to receive messages again.`);
+    }
+    if (!patient.phone) return msg(str`${patient.name} has no mobile number on file.`);
+    return null;
+  }
+
+  private errorText(error: CareApiError): string {
+    switch (error.code) {
+      case 'opted_out':
+        return msg('This patient has opted out of SMS, so the message was not sent.');
+      case 'no_phone':
+        return msg('This patient has no mobile number on file, so the message was not sent.');
+      case 'validation_failed':
+        return error.problem?.errors?.map((e) => e.message).join(' ') || error.detail;
+      case 'network_error':
+        return msg('CareComms could not be reached. Check your connection and try again.');
+      default:
+        return error.detail || msg('The message could not be sent. Try again.');
+    }
+  }
+
+  private async send(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const patient = this.patient;
+    const body = this.body.trim();
+    if (!this.client || !patient || !body || this.blocker() || this.sending) return;
+    this.sending = true;
+    this.error = null;
+    this.idempotencyKey ??= crypto.randomUUID();
+    try {
+      const entry = await this.client.messages.send(patient.id, { body }, { idempotencyKey: this.idempotencyKey });
+      this.sent = entry;
+      this.idempotencyKey = null;
+      this.dispatchEvent(new CareSmsSentEvent(entry, patient));
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLElement>('.sent [autofocus]')?.focus();
+    } catch (error) {
+      this.error =
+        error instanceof CareApiError
+          ? error
+          : new CareApiError({ status: 0, code: 'unexpected_response', detail: msg('The message could not be sent. Try again.') });
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private onPatientChange(event: CarePatientChangeEvent): void {
+    this.patient = event.patient;
+    this.error = null;
+    this.idempotencyKey = null;
+  }
+
+  private onInput(event: InputEvent): void {
+    this.body = (event.target as HTMLTextAreaElement).value;
+    this.idempotencyKey = null;
+  }
+
+  private sendAnother(): void {
+    this.reset();
+    void this.updateComplete.then(() => this.renderRoot.querySelector('textarea')?.focus());
+  }
+
+  protected renderCounter() {
+    const info = countSmsSegments(this.body);
+    const segments = info.segments;
+    return html`<div class="counter" part="counter" id="counter">
+        <span>${msg(str`${info.characters} characters`)}</span>
+        <span>${segments === 1 ? msg('1 SMS segment') : msg(str`${segments} SMS segments`)}</span>
+      </div>
+      ${info.encoding === 'UCS-2'
+        ? html`<p class="message warning" role="status">
+            ${alertIcon}
+            <span
+              >${msg(
+                str`Contains characters that need Unicode (${info.unicodeCharacters.join(' ')}), so each segment holds 70 characters instead of 160.`,
+              )}</span
+            >
+          </p>`
+        : nothing}`;
+  }
+
+  protected renderForm() {
+    const blocker = this.blocker();
+    const canSend = !!this.patient && !blocker && this.body.trim().length > 0 && !this.sending;
+    return html`<form id="form" @submit=${this.send} novalidate>
+      <care-patient-picker
+        part="picker"
+        exportparts="input: picker-input, option: picker-option, phone: picker-phone"
+        autofocus
+        .client=${this.client}
+        .value=${this.patientId}
+        @care-patient-change=${this.onPatientChange}
+      ></care-patient-picker>
+      ${blocker ? html`<p class="message warning" role="alert">${alertIcon}<span>${blocker}</span></p>` : nothing}
+      <div class="field">
+        <label for="body">${msg('Message')}</label>
+        <textarea
+          id="body"
+          part="message"
+          maxlength=${MAX_LENGTH}
+          aria-describedby="counter"
+          .value=${this.body}
+          ?disabled=${!!blocker}
+          ?readonly=${this.sending}
+          @input=${this.onInput}
+        ></textarea>
+        ${this.renderCounter()}
+        ${this.error
+          ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.errorText(this.error)}</span></p>`
+          : nothing}
+      </div>
+    </form>
+    <button slot="footer" class="button" type="button" @click=${() => this.dialog.requestClose('api')}>
+      ${msg('Cancel')}
+    </button>
+    <button
+      slot="footer"
+      class="button primary"
+      part="send-button"
+      type="submit"
+      form="form"
+      ?disabled=${!canSend}
+      aria-busy=${this.sending ? 'true' : 'false'}
+    >
+      ${smsIcon}${this.sending ? msg('Sending…') : msg('Send SMS')}
+    </button>`;
+  }
+
+  protected renderSent(entry: CorrespondenceEntry, patient: Patient) {
+    return html`<div class="sent" part="confirmation" role="status">
+        ${checkIcon}
+        <h3>${msg(str`Message sent to ${patient.name}`)}</h3>
+        <p>${patient.phoneDisplay ?? entry.contact ?? ''}</p>
+        <p>${msg('Delivery updates appear in the correspondence list.')}</p>
+      </div>
+      <button slot="footer" class="button" type="button" @click=${this.sendAnother}>${msg('Send another')}</button>
+      <button slot="footer" class="button primary" type="button" autofocus @click=${() => this.hide()}>
+        ${msg('Done')}
+      </button>`;
+  }
+
+  override render() {
+    return html`<care-dialog
+      part="dialog"
+      exportparts="dialog: dialog-dialog, header: dialog-header, title: dialog-title, close-button: dialog-close-button, body: dialog-body, footer: dialog-footer"
+      label=${msg('Send SMS')}
+      .open=${this.open}
+      @care-close=${() => (this.open = false)}
+    >
+      ${this.sent && this.patient ? this.renderSent(this.sent, this.patient) : this.renderForm()}
+    </care-dialog>`;
+  }
+}

@@ -1,0 +1,186 @@
+import type { CareEventType, CorrespondenceEntry, Patient, SessionInfo } from '@carecomms/core';
+import { createCareClient, type CareClient } from '@carecomms/sdk';
+import { makeEntries, newEntry, patients as defaultPatients, session as defaultSession } from './data.js';
+
+export interface FakeServerOptions {
+  session?: SessionInfo;
+  patients?: Patient[];
+  entries?: CorrespondenceEntry[];
+  /** Answer every request after this many milliseconds. */
+  latencyMs?: number;
+  /** Make matching requests fail, e.g. `{ 'GET /api/v1/correspondence': 500 }`. */
+  failures?: Record<string, number>;
+  /** Keep matching requests pending forever (to show loading states). */
+  hang?: string[];
+}
+
+export interface FakeRequest {
+  method: string;
+  url: URL;
+  headers: Headers;
+  body: unknown;
+}
+
+const BASE_URL = 'https://carecomms.test';
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const problem = (status: number, code: string, detail: string) =>
+  new Response(JSON.stringify({ type: `https://carecomms.dev/problems/${code}`, title: code, status, code, detail }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+
+/**
+ * An in-memory CareComms API behind a fake `fetch`, for tests and stories:
+ * keyset pagination, search, SMS sending rules and a live event stream that
+ * the caller feeds with `emit()`.
+ */
+export class FakeServer {
+  readonly session: SessionInfo;
+  readonly patients: Patient[];
+  entries: CorrespondenceEntry[];
+  readonly requests: FakeRequest[] = [];
+  options: FakeServerOptions;
+  private streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  private eventId = 0;
+  private encoder = new TextEncoder();
+
+  constructor(options: FakeServerOptions = {}) {
+    this.options = options;
+    this.session = options.session ?? defaultSession;
+    this.patients = options.patients ?? defaultPatients;
+    this.entries = options.entries ?? makeEntries(12);
+  }
+
+  readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input));
+    const method = init.method ?? 'GET';
+    const request: FakeRequest = {
+      method,
+      url,
+      headers: new Headers(init.headers),
+      body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    this.requests.push(request);
+    const route = `${method} ${url.pathname}`;
+    if (this.options.hang?.includes(route)) return new Promise<Response>(() => {});
+    if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
+    init.signal?.throwIfAborted();
+    const failure = this.options.failures?.[route];
+    if (failure !== undefined) {
+      if (failure === 0) throw new TypeError('Failed to fetch');
+      return problem(failure, 'server_error', 'Something went wrong on the server.');
+    }
+    return this.route(request, init.signal ?? undefined);
+  };
+
+  /** A client wired to this server. */
+  client(): CareClient {
+    return createCareClient({ baseUrl: BASE_URL, token: 'test-token', fetch: this.fetch, events: { retryDelayMs: 50 } });
+  }
+
+  /** Number of open event streams. */
+  get listeners(): number {
+    return this.streams.size;
+  }
+
+  /** Sends an event to every open stream. */
+  emit(type: CareEventType, data: unknown): void {
+    const chunk = this.encoder.encode(`id: ${++this.eventId}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    for (const stream of this.streams) stream.enqueue(chunk);
+  }
+
+  /** Creates an entry as an inbound SMS would, and announces it. */
+  receive(overrides: Partial<CorrespondenceEntry> = {}): CorrespondenceEntry {
+    const entry = newEntry(overrides);
+    this.entries.unshift(entry);
+    this.emit('correspondence.created', entry);
+    return entry;
+  }
+
+  /** Requests made to a path, e.g. `/api/v1/correspondence`. */
+  requestsTo(path: string): FakeRequest[] {
+    return this.requests.filter((r) => r.url.pathname === path);
+  }
+
+  private route(request: FakeRequest, signal: AbortSignal | undefined): Response {
+    const { method, url } = request;
+    const path = url.pathname;
+    const params = url.searchParams;
+    if (method === 'GET' && path === '/api/v1/session') return json(this.session);
+    if (method === 'GET' && path === '/api/v1/patients') {
+      const q = (params.get('q') ?? '').toLowerCase();
+      const found = this.patients.filter(
+        (p) => !q || p.name.toLowerCase().includes(q) || (p.phone ?? '').includes(q.replace(/\s/g, '')),
+      );
+      return json(this.page(found, params));
+    }
+    const patientMatch = path.match(/^\/api\/v1\/patients\/([^/]+)(\/messages)?$/);
+    if (patientMatch) {
+      const patient = this.patients.find((p) => p.id === decodeURIComponent(patientMatch[1]!));
+      if (!patient) return problem(404, 'not_found', 'No such patient.');
+      if (method === 'GET' && !patientMatch[2]) return json(patient);
+      if (method === 'POST' && patientMatch[2]) return this.sendMessage(patient, request);
+    }
+    if (method === 'GET' && path === '/api/v1/correspondence') {
+      const found = this.entries.filter(
+        (e) =>
+          (!params.get('patientId') || e.patientId === params.get('patientId')) &&
+          (!params.get('channel') || e.channel === params.get('channel')) &&
+          (!params.get('direction') || e.direction === params.get('direction')),
+      );
+      return json(this.page(found, params));
+    }
+    if (method === 'GET' && path === '/api/v1/events') return this.eventStream(signal);
+    return problem(404, 'not_found', `No route ${method} ${path}`);
+  }
+
+  private page<T>(items: T[], params: URLSearchParams) {
+    const start = Number(params.get('cursor') ?? 0);
+    const limit = Number(params.get('limit') ?? 50);
+    const slice = items.slice(start, start + limit);
+    return { items: slice, nextCursor: start + limit < items.length ? String(start + limit) : null };
+  }
+
+  private sendMessage(patient: Patient, request: FakeRequest): Response {
+    const body = (request.body as { body?: string } | undefined)?.body ?? '';
+    if (patient.optedOut) return problem(409, 'opted_out', 'This patient has opted out of SMS.');
+    if (!patient.phone) return problem(422, 'no_phone', 'This patient has no mobile number.');
+    if (!body.trim()) return problem(422, 'validation_failed', 'A message body is required.');
+    const entry = newEntry({
+      patientId: patient.id,
+      practitionerId: this.session.practitioner.id,
+      direction: 'outbound',
+      status: 'queued',
+      body,
+      contact: patient.phone,
+    });
+    this.entries.unshift(entry);
+    return json(entry, 202);
+  }
+
+  private eventStream(signal: AbortSignal | undefined): Response {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+        this.streams.add(c);
+        c.enqueue(this.encoder.encode(': connected\n\n'));
+      },
+      cancel: () => {
+        this.streams.delete(controller);
+      },
+    });
+    signal?.addEventListener('abort', () => {
+      this.streams.delete(controller);
+      try {
+        controller.error(signal.reason);
+      } catch {
+        // Already closed by the reader.
+      }
+    });
+    return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+  }
+}

@@ -1,0 +1,27 @@
+import { waitUntil } from '@open-wc/testing';
+
+/** Finds an element by CSS selector through open shadow roots. */
+export function deepQuery<T extends Element = HTMLElement>(root: Element | ShadowRoot | Document, selector: string): T | null {
+  const direct = root.querySelector<T>(selector);
+  if (direct) return direct;
+  for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) {
+      const found = deepQuery<T>(el.shadowRoot, selector);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** The element that has focus, through open shadow roots. */
+export function deepActiveElement(): Element | null {
+  let active = document.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active;
+}
+
+/** Waits until `selector` matches inside `root` (through shadow roots) and returns it. */
+export async function waitFor<T extends Element = HTMLElement>(root: Element | ShadowRoot, selector: string): Promise<T> {
+  await waitUntil(() => deepQuery(root, selector), `${selector} did not appear`, { timeout: 4000 });
+  return deepQuery<T>(root, selector)!;
+}
