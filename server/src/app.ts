@@ -64,6 +64,11 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   if (config.demo) registerDemoRoutes(rc);
 
   const koa = new Koa<AppState>({ proxy: true });
+  // A browser closing its event stream is routine, not an error.
+  koa.on('error', (error: { code?: string; message?: string }) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+    logger.error({ err: { message: error.message, code: error.code } }, 'response error');
+  });
   koa.use(requestHandling(logger));
   koa.use(securityHeaders());
   koa.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));

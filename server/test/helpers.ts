@@ -1,0 +1,185 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createApp, type CareApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/database.js';
+import { seedDemo, type DemoKeys } from '../src/demo/seed.js';
+import { createLogger } from '../src/logger.js';
+
+/** The databases every server test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export function databases(): Array<'pglite' | 'postgres'> {
+  return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/** A fresh PostgreSQL database cloned from nothing, dropped on close. */
+async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new URL(process.env.TEST_DATABASE_URL!);
+  const name = `carecomms_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin.toString());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestServer {
+  url: string;
+  app: CareApp;
+  db: Database;
+  config: Config;
+  keys: DemoKeys;
+  /** A session token for a demo practitioner. */
+  token(practitioner?: 'dr-lee' | 'dr-patel' | 'dr-other'): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  /** Reuse a database (e.g. a second instance on the same PostgreSQL). */
+  databaseUrl?: string;
+}
+
+/** Builds the app in-process on an ephemeral port with a throw-away, seeded database (STYLE §11). */
+export async function startServer(kind: 'pglite' | 'postgres', options: TestServerOptions = {}): Promise<TestServer> {
+  const pgDb = kind === 'postgres' && !options.databaseUrl ? await freshPostgres() : null;
+  const config = loadConfig({
+    DEMO: '1',
+    SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ...options.env,
+  });
+  const db = await openDatabase({ url: options.databaseUrl ?? pgDb?.url ?? null, poolMax: 5 });
+  await db.knex.migrate.latest();
+  const app = createApp({ config, db, logger: createLogger('silent') });
+  const keys = (await seedDemo(db.knex, app.repos, null)) ?? { demoClinicApiKey: '', otherClinicApiKey: '' };
+  await app.start();
+  const server: Server = createServer(app.koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    app,
+    db,
+    config,
+    keys,
+    async token(practitioner = 'dr-lee') {
+      const res = await fetch(`${url}/demo/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ practitioner }),
+      });
+      if (res.status !== 200) throw new Error(`demo session: ${res.status}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await app.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+      await pgDb?.drop();
+    },
+  };
+}
+
+/** fetch JSON with a bearer token; returns status, headers and parsed body. */
+export async function api<T = any>(
+  server: { url: string },
+  path: string,
+  options: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(server.url + path, {
+    method: options.method ?? (options.body !== undefined ? 'POST' : 'GET'),
+    headers,
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: body as T, headers: res.headers };
+}
+
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+/** A minimal SSE reader for tests: collects events until closed. */
+export async function openEvents(server: { url: string }, token: string, lastEventId?: string) {
+  const controller = new AbortController();
+  const res = await fetch(`${server.url}/api/v1/events`, {
+    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  const events: SseEvent[] = [];
+  const waiters: Array<() => void> = [];
+  let connected!: () => void;
+  const ready = new Promise<void>((resolve) => (connected = resolve));
+  (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let index;
+        while ((index = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, index);
+          buffer = buffer.slice(index + 2);
+          if (block.includes(': connected')) connected();
+          const event: SseEvent = { data: '' };
+          let hasData = false;
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) event.id = line.slice(4);
+            else if (line.startsWith('event: ')) event.event = line.slice(7);
+            else if (line.startsWith('data: ')) {
+              event.data += line.slice(6);
+              hasData = true;
+            }
+          }
+          if (hasData) {
+            events.push(event);
+            waiters.splice(0).forEach((w) => w());
+          }
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await ready;
+  return {
+    status: res.status,
+    events,
+    async waitFor(predicate: (events: SseEvent[]) => boolean, ms = 5000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!predicate(events)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for events; have ${JSON.stringify(events)}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50);
+        });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
