@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `npm start`: build the browser packages when their sources are newer than the
+// CDN bundle, then run the server in demo mode (embedded database, sandbox
+// provider unless Twilio credentials are set).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const bundle = path.join(root, 'packages/elements/dist/cdn/carecomms.js');
+
+function newest(dir) {
+  let latest = 0;
+  if (!existsSync(dir)) return latest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) latest = Math.max(latest, newest(full));
+    else latest = Math.max(latest, statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
+const sources = ['packages/core/src', 'packages/sdk/src', 'packages/elements/src', 'rollup.config.mjs'].map((p) => path.join(root, p));
+const sourceTime = Math.max(...sources.map((p) => (existsSync(p) && statSync(p).isFile() ? statSync(p).mtimeMs : newest(p))));
+if (!existsSync(bundle) || statSync(bundle).mtimeMs < sourceTime) {
+  console.log('Building the browser packages…');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const server = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--conditions=source', path.join(root, 'server/src/bin/server.ts')],
+  { cwd: root, stdio: 'inherit', env: { DEMO: '1', ...process.env } },
+);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
