@@ -53,7 +53,7 @@ export class CorrespondenceService {
     const rows = await this.correspondence.history({ ...key, ...options, before, limit: options.limit + 1 });
     const pageRows = rows.slice(0, options.limit);
     const last = pageRows.at(-1);
-    await this.audit.append(actor, 'correspondence.list', pageRows.map((r) => r.patient_id));
+    await this.audit.appendRead(actor, 'correspondence.list', pageRows.map((r) => r.patient_id));
     return {
       items: pageRows.map(toCorrespondence),
       nextCursor: rows.length > options.limit && last ? encodeCursor([last.cursor_at, last.id]) : null,

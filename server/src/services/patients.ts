@@ -38,7 +38,7 @@ export class PatientService {
 
   async get(key: PatientKey, patientId: string, actor: AuditActor): Promise<Patient> {
     const row = await this.requireVisible(key, patientId);
-    await this.audit.append(actor, 'patient.read', [row.id]);
+    await this.audit.appendRead(actor, 'patient.read', [row.id]);
     return toPatient(row);
   }
 
@@ -49,7 +49,7 @@ export class PatientService {
     const rows = await this.patients.listVisible(key, { q: options.q, after, limit: options.limit + 1 });
     const pageRows = rows.slice(0, options.limit);
     const last = pageRows.at(-1);
-    await this.audit.append(actor, 'patient.list', pageRows.map((r) => r.id));
+    await this.audit.appendRead(actor, 'patient.list', pageRows.map((r) => r.id));
     return {
       items: pageRows.map(toPatient),
       nextCursor: rows.length > options.limit && last ? encodeCursor([last.sort_name, last.id]) : null,
