@@ -77,7 +77,9 @@ export const correspondenceListStyles = css`
     border: 1px solid var(--_care-color-border);
     border-radius: var(--_care-radius-large);
     background: var(--_care-color-surface);
-    overflow: hidden;
+  }
+  .row:last-child {
+    border-bottom: 0;
   }
   .row {
     display: flex;

@@ -89,6 +89,8 @@ export class CareCorrespondenceList extends LitElement {
   private unsubscribe: (() => void) | undefined;
   private subscribedClient: CareClient | undefined;
   private requestedNames = new Set<string>();
+  /** Last row index the virtualizer rendered, to keep loading while the end is still in view. */
+  private lastRenderedIndex = 0;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -116,6 +118,7 @@ export class CareCorrespondenceList extends LitElement {
   /** Reloads the first page, e.g. after the host changed something the list cannot see. */
   async reload(): Promise<void> {
     const generation = ++this.generation;
+    this.lastRenderedIndex = 0;
     this.entries = [];
     this.nextCursor = null;
     this.moreFailed = false;
@@ -223,6 +226,11 @@ export class CareCorrespondenceList extends LitElement {
     } finally {
       if (generation === this.generation) this.loadingMore = false;
     }
+    if (generation === this.generation && !this.moreFailed) {
+      // The end may still be in view (tall screen, fast scroll) with no range change to come.
+      await this.updateComplete;
+      this.loadMoreIfNearEnd();
+    }
   }
 
   /** Fetches names for the patients shown when the list spans several patients (entries carry only ids). */
@@ -242,7 +250,12 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   private onRangeChanged(event: RangeChangedEvent): void {
-    if (event.last >= this.entries.length - PREFETCH_ROWS) void this.loadMore();
+    this.lastRenderedIndex = event.last;
+    this.loadMoreIfNearEnd();
+  }
+
+  private loadMoreIfNearEnd(): void {
+    if (this.lastRenderedIndex >= this.entries.length - PREFETCH_ROWS) void this.loadMore();
   }
 
   private onFilterChange(event: Event): void {
@@ -357,14 +370,19 @@ export class CareCorrespondenceList extends LitElement {
     </div>`;
   }
 
-  protected renderList() {
-    return html`<div class="list" part="list">
+  protected renderList(visible: boolean) {
+    // The virtualizer reads its scrolling ancestors when it starts, so its host
+    // must already be in the document: it stays rendered (hidden while there is
+    // nothing to list), and the directive is added from the second render on.
+    return html`<div class="list" part="list" ?hidden=${!visible}>
       <div role="list" aria-label=${msg('Correspondence')} @rangeChanged=${this.onRangeChanged}>
-        ${virtualize({
-          items: this.entries,
-          keyFunction: (entry: CorrespondenceEntry) => entry.id,
-          renderItem: (entry: CorrespondenceEntry, index: number) => this.renderEntry(entry, index),
-        })}
+        ${this.hasUpdated
+          ? virtualize({
+              items: this.entries,
+              keyFunction: (entry: CorrespondenceEntry) => entry.id,
+              renderItem: (entry: CorrespondenceEntry, index: number) => this.renderEntry(entry, index),
+            })
+          : nothing}
       </div>
       ${this.loadingMore ? html`<div class="footer-state" role="status">${msg('Loading more…')}</div>` : nothing}
       ${this.moreFailed
@@ -377,9 +395,10 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   override render() {
+    const hasRows = this.loadState === 'ready' && this.entries.length > 0;
     return html`
       <div class="toolbar" part="toolbar">${this.renderFilter()} ${this.renderLiveIndicator()}</div>
-      ${this.loadState === 'ready' && this.entries.length > 0 ? this.renderList() : this.renderState()}
+      ${this.renderList(hasRows)} ${hasRows ? nothing : this.renderState()}
       <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
     `;
   }

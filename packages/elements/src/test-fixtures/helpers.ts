@@ -25,3 +25,19 @@ export async function waitFor<T extends Element = HTMLElement>(root: Element | S
   await waitUntil(() => deepQuery(root, selector), `${selector} did not appear`, { timeout: 4000 });
   return deepQuery<T>(root, selector)!;
 }
+
+/**
+ * The virtualizer resizes rows from a ResizeObserver; Chromium then reports the
+ * benign "ResizeObserver loop completed with undelivered notifications" as a
+ * window error, which mocha would count as a failure. A capturing listener runs
+ * before mocha's `onerror` and stops it.
+ */
+export function ignoreResizeObserverLoop(): void {
+  window.addEventListener(
+    'error',
+    (event) => {
+      if (/ResizeObserver loop/.test(event.message)) event.stopImmediatePropagation();
+    },
+    true,
+  );
+}

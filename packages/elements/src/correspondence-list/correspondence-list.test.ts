@@ -1,0 +1,150 @@
+import { aTimeout, expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { sendKeys, setViewport } from '@web/test-runner-commands';
+import { define } from '../lazy.js';
+import { makeEntries } from '../test-fixtures/data.js';
+import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
+import { ignoreResizeObserverLoop } from '../test-fixtures/helpers.js';
+import { CareCorrespondenceList } from './correspondence-list.js';
+
+ignoreResizeObserverLoop();
+define('care-correspondence-list', CareCorrespondenceList);
+
+async function setup(options: FakeServerOptions = {}, attrs: { patientId?: string; pageSize?: number } = {}) {
+  const server = new FakeServer(options);
+  const el = await fixture<CareCorrespondenceList>(html`<div style="height: 600px; overflow: auto">
+    <care-correspondence-list
+      .client=${server.client()}
+      .patientId=${attrs.patientId ?? ''}
+      .pageSize=${attrs.pageSize ?? 30}
+    ></care-correspondence-list>
+  </div>`).then((wrapper) => wrapper.querySelector('care-correspondence-list')!);
+  const rows = () => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[role="listitem"]')];
+  const text = (row: HTMLElement) => row.textContent!.replace(/\s+/g, ' ').trim();
+  return { server, el, rows, text };
+}
+
+describe('care-correspondence-list', () => {
+  afterEach(() => setViewport({ width: 1280, height: 800 }));
+
+  it('lists entries newest first with channel badge, direction, status and time', async () => {
+    const { el, rows, text } = await setup();
+    await waitUntil(() => rows().length === 12, 'rows rendered');
+    const first = rows()[0]!;
+    expect(first.querySelector('[part="badge"]')!.textContent!.trim()).to.equal('SMS');
+    expect(first.querySelector('[part="badge"]')!.classList.contains('sms')).to.be.true;
+    expect(text(first)).to.contain('Outbound');
+    expect(text(first)).to.contain('Delivered');
+    expect(first.querySelector('time')!.getAttribute('datetime')).to.equal('2025-06-02T09:00:00.000Z');
+    const times = rows().map((r) => r.querySelector('time')!.getAttribute('datetime')!);
+    expect([...times].sort().reverse()).to.deep.equal(times);
+    const voice = rows()[6]!;
+    expect(text(voice)).to.match(/Voice.*Duration \d+:\d\d.*Recording available/);
+    await expect(el).to.be.accessible();
+  });
+
+  it('renders message bodies as text, never HTML', async () => {
+    const { rows } = await setup();
+    await waitUntil(() => rows().length > 0);
+    const body = rows()[4]!.querySelector('[part="body"]')!;
+    expect(body.textContent).to.equal('<b>Not bold</b> — bodies are text, never HTML.');
+    expect(body.querySelector('b')).to.be.null;
+  });
+
+  it('shows patient names when it spans several patients', async () => {
+    const { rows, text } = await setup();
+    await waitUntil(() => rows()[0] && text(rows()[0]!).includes('Aroha Ngata'), 'name resolved');
+  });
+
+  it('filters by channel with the keyboard, asking the server', async () => {
+    const { server, el, rows } = await setup();
+    await waitUntil(() => rows().length === 12);
+    const radios = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('input[type="radio"]')];
+    expect(radios.map((r) => r.parentElement!.textContent!.trim())).to.deep.equal(['All', 'SMS', 'Email', 'Voice', 'Video']);
+    radios[0]!.focus();
+    await sendKeys({ press: 'ArrowRight' });
+    await waitUntil(() => rows().length === 3, 'only SMS rows');
+    expect(el.channel).to.equal('sms');
+    expect(server.requestsTo('/api/v1/correspondence').at(-1)!.url.searchParams.get('channel')).to.equal('sms');
+    expect(rows().every((r) => r.querySelector('.badge.sms'))).to.be.true;
+
+    await sendKeys({ press: 'ArrowRight' });
+    await waitUntil(() => rows().length === 3 && rows().every((r) => r.querySelector('.badge.email')), 'email rows');
+  });
+
+  it('shows only one patient’s history when given patient-id', async () => {
+    const { server, rows, text } = await setup({}, { patientId: 'pat-2' });
+    await waitUntil(() => rows().length > 0);
+    expect(server.requestsTo('/api/v1/correspondence')[0]!.url.searchParams.get('patientId')).to.equal('pat-2');
+    expect(text(rows()[0]!)).to.not.contain('Ben Carter');
+  });
+
+  it('inserts new entries and applies status updates live', async () => {
+    const { server, el, rows, text } = await setup();
+    await waitUntil(() => rows().length === 12 && server.listeners === 1, 'loaded and subscribed');
+    const entry = server.receive({ body: 'Running 10 minutes late' });
+    await waitUntil(() => rows().length === 13, 'live entry inserted');
+    expect(text(rows()[0]!)).to.contain('Running 10 minutes late');
+    expect(text(rows()[0]!)).to.contain('Inbound');
+    expect(el.shadowRoot!.querySelector('[aria-live="polite"]')!.textContent).to.equal('New SMS received');
+
+    server.emit('correspondence.updated', { ...rows().length && server.entries[1]!, status: 'failed', updatedAt: new Date().toISOString() });
+    await waitUntil(() => text(rows()[1]!).includes('Failed'), 'status updated');
+
+    server.emit('correspondence.created', { ...entry, id: 'other', channel: 'email' });
+    el.channel = 'sms';
+    await waitUntil(() => rows().length === 4, 'filtered reload keeps the live entry');
+    server.emit('correspondence.created', { ...entry, id: 'email-live', channel: 'email' });
+    await aTimeout(100);
+    expect(rows().length, 'entries outside the filter are not inserted').to.equal(4);
+  });
+
+  it('loads the next page with the keyset cursor as you scroll', async () => {
+    const { server, el, rows } = await setup({ entries: makeEntries(200) }, { pageSize: 40 });
+    await waitUntil(() => rows().length > 0);
+    const scroller = el.parentElement!;
+    await waitUntil(
+      () => {
+        scroller.scrollBy(0, 500);
+        return server.requestsTo('/api/v1/correspondence').length >= 3;
+      },
+      'two more pages requested',
+      { interval: 100, timeout: 6000 },
+    );
+    const cursors = server.requestsTo('/api/v1/correspondence').map((r) => r.url.searchParams.get('cursor'));
+    expect(cursors.slice(0, 3)).to.deep.equal([null, '40', '80']);
+    expect(rows().length, 'virtualised: far fewer rows in the DOM than loaded').to.be.below(60);
+  });
+
+  it('shows a loading state', async () => {
+    const { el } = await setup({ hang: ['GET /api/v1/correspondence'] });
+    expect(el.shadowRoot!.querySelector('[role="status"]')!.textContent).to.equal('Loading correspondence…');
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows an empty state', async () => {
+    const { el } = await setup({ entries: [] });
+    await waitUntil(() => el.shadowRoot!.querySelector('.state p'));
+    expect(el.shadowRoot!.querySelector('.state p')!.textContent!.trim()).to.equal('No correspondence yet.');
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows an error state with a working retry', async () => {
+    const { server, el, rows } = await setup({ failures: { 'GET /api/v1/correspondence': 500 } });
+    await waitUntil(() => el.shadowRoot!.querySelector('[role="alert"]'));
+    const alert = el.shadowRoot!.querySelector('[role="alert"]')!;
+    expect(alert.textContent).to.contain('Correspondence could not be loaded.');
+    await expect(el).to.be.accessible();
+    server.options = {};
+    alert.querySelector('button')!.click();
+    await waitUntil(() => rows().length > 0, 'retry loads');
+    expect(el.shadowRoot!.querySelector('[role="alert"]')).to.be.null;
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    await setViewport({ width: 375, height: 700 });
+    const { el, rows } = await setup();
+    await waitUntil(() => rows().length > 0);
+    expect(el.scrollWidth).to.be.at.most(el.clientWidth);
+    expect(document.documentElement.scrollWidth).to.be.at.most(375);
+  });
+});

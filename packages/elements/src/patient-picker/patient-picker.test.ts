@@ -1,0 +1,82 @@
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import { define } from '../lazy.js';
+import { FakeServer } from '../test-fixtures/fake-server.js';
+import { CarePatientPicker } from './patient-picker.js';
+
+define('care-patient-picker', CarePatientPicker);
+
+async function setup(value = '') {
+  const server = new FakeServer();
+  const el = await fixture<CarePatientPicker>(
+    html`<care-patient-picker .client=${server.client()} .value=${value}></care-patient-picker>`,
+  );
+  const input = el.shadowRoot!.querySelector('input')!;
+  const options = () => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[role="option"]')];
+  return { server, el, input, options };
+}
+
+describe('care-patient-picker', () => {
+  it('is a labelled combobox that searches as you type and is operable by keyboard', async () => {
+    const { server, el, input, options } = await setup();
+    expect(input.getAttribute('role')).to.equal('combobox');
+    expect(el.shadowRoot!.querySelector('label')!.textContent).to.equal('Patient');
+    input.focus();
+    await sendKeys({ type: 'e' });
+    await waitUntil(() => options().length === 3, 'three patients match "e"');
+    expect(server.requestsTo('/api/v1/patients').at(-1)!.url.searchParams.get('q')).to.equal('e');
+    expect(input.getAttribute('aria-expanded')).to.equal('true');
+    expect(input.getAttribute('aria-activedescendant')).to.equal('option-0');
+
+    await sendKeys({ press: 'ArrowDown' });
+    await el.updateComplete;
+    expect(input.getAttribute('aria-activedescendant')).to.equal('option-1');
+    const changed = oneEvent(el, 'care-patient-change');
+    await sendKeys({ press: 'Enter' });
+    const { patient } = await changed;
+    expect(patient!.name).to.equal('Daniel Okafor');
+    expect(el.value).to.equal('pat-4');
+    expect(input.value).to.equal('Daniel Okafor');
+    expect(input.getAttribute('aria-expanded')).to.equal('false');
+  });
+
+  it('shows the chosen patient’s formatted phone, and the opted-out state', async () => {
+    const { el } = await setup('pat-3');
+    await waitUntil(() => el.patient, 'patient loaded');
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part="phone"]')!.textContent).to.equal('+61 491 570 157');
+    expect(el.shadowRoot!.querySelector('[part="opted-out"]')!.textContent).to.contain('Opted out of SMS');
+    await expect(el).to.be.accessible();
+  });
+
+  it('marks opted-out patients and patients without a phone in the list', async () => {
+    const { el, input, options } = await setup();
+    input.focus();
+    await sendKeys({ press: 'ArrowDown' });
+    await waitUntil(() => options().length === 5);
+    const text = options().map((o) => o.textContent!.replace(/\s+/g, ' ').trim());
+    expect(text).to.include('Chloé Dubois +61 491 570 157 Opted out');
+    expect(text).to.include('Daniel Okafor No phone on file');
+    await expect(el).to.be.accessible();
+  });
+
+  it('closes the list on Escape without letting the key reach an enclosing dialog', async () => {
+    const { el, input, options } = await setup();
+    const outer: string[] = [];
+    el.parentElement!.addEventListener('keydown', (e) => outer.push(e.key));
+    input.focus();
+    await sendKeys({ press: 'ArrowDown' });
+    await waitUntil(() => options().length > 0);
+    await sendKeys({ press: 'Escape' });
+    await el.updateComplete;
+    expect(input.getAttribute('aria-expanded')).to.equal('false');
+    expect(outer).to.not.include('Escape');
+  });
+
+  it('says so when nothing matches', async () => {
+    const { el, input } = await setup();
+    input.focus();
+    await sendKeys({ type: 'zzz' });
+    await waitUntil(() => el.shadowRoot!.querySelector('.hint')?.textContent === 'No matching patients');
+  });
+});
