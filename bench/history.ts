@@ -5,7 +5,7 @@
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx --conditions=source bench/history.ts
  *
- * Creates (and afterwards drops) its own database. ROWS overrides the row count.
+ * Creates (and afterwards drops, unless BENCH_KEEP=1) its own database. ROWS overrides the row count.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,7 +87,8 @@ export async function benchHistory(): Promise<{ rows: Array<[string, LoadResult,
     };
   } finally {
     await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!process.env.BENCH_KEEP) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    else console.log(`kept database ${name}`);
     await admin.end();
   }
 }
