@@ -39,6 +39,15 @@ for (const kind of databases()) {
       assert.deepEqual((await api(server, "/api/v1/patients?q=o'c", { token: lee })).body.items.map((p: { name: string }) => p.name), ["James O'Connor"]);
     });
 
+    test('searches by the host’s id and by digits of the phone number', async () => {
+      const names = async (q: string) => (await api(server, `/api/v1/patients?q=${encodeURIComponent(q)}`, { token: lee })).body.items.map((p: { name: string }) => p.name);
+      assert.deepEqual(await names('mrn-100262'), ['Aiko Tanaka']);
+      assert.deepEqual(await names('0491 570 158'.slice(-7)), ['Lucas Silva']);
+      assert.deepEqual(await names('570 15'), ["James O'Connor", 'Aiko Tanaka', 'Lucas Silva', 'Fatima Rahman'].sort());
+      // Two digits are too few to search phones by.
+      assert.deepEqual(await names('15'), []);
+    });
+
     test('pages with a cursor without gaps or repeats', async () => {
       const seen: string[] = [];
       let cursor: string | null = null;

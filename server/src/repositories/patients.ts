@@ -28,11 +28,20 @@ export class PatientRepository {
   ): Promise<Array<PatientRow & { sort_name: string }>> {
     const query = this.visible(this.db, key).select('p.*', this.db.raw('lower(p.name) as sort_name'));
     if (options.q) {
-      const pattern = `%${options.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query.whereRaw('lower(p.name) LIKE ?', [pattern]);
+      const like = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const digits = options.q.replace(/\D/g, '');
+      // A name, the host's id (e.g. an MRN), or at least three digits of the phone number.
+      query.where((w) => {
+        w.whereRaw('lower(p.name) LIKE ?', [like(options.q!)]).orWhereRaw('lower(p.external_id) LIKE ?', [like(options.q!)]);
+        if (digits.length >= 3) w.orWhereRaw('p.phone LIKE ?', [like(digits)]);
+      });
     }
     if (options.after) query.whereRaw('(lower(p.name), p.id) > (?, ?::uuid)', options.after);
     return query.orderByRaw('lower(p.name), p.id').limit(options.limit);
+  }
+
+  async findById(tenantId: string, id: string, db: Knex = this.db): Promise<PatientRow | undefined> {
+    return db<PatientRow>('patients').where({ tenant_id: tenantId, id }).first();
   }
 
   async findByExternalId(tenantId: string, externalId: string, db: Knex = this.db): Promise<PatientRow | undefined> {

@@ -57,7 +57,7 @@ export function registerBrowserRoutes(rc: RouteContext, features: Array<'sms' | 
       tags: ['patients'],
       auth: 'session',
       query: z.object({
-        q: z.string().trim().max(100).optional().openapi({ description: 'Case-insensitive part of the name' }),
+        q: z.string().trim().max(100).optional().openapi({ description: 'Part of the name or external id (case-insensitive), or 3+ digits of the phone number' }),
         cursor: z.string().max(512).optional(),
         limit: limit(100, 50),
       }),
