@@ -16,7 +16,14 @@ import type { RouteContext } from './routes/context.js';
 import { registerDemoRoutes } from './routes/demo.js';
 import { registerEventRoutes } from './routes/events.js';
 import { CDN_DIR, EHR_HOST_DIR, staticFiles } from './routes/pages.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerSandboxRoutes, SANDBOX_PUBLIC_DIR } from './routes/sandbox.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerTwilioWebhooks } from './routes/webhooks.js';
+import { OutboxWorker } from './outbox/worker.js';
+import { createProvider, SANDBOX_DEFAULT_NUMBER, type MessagingProvider } from './providers/index.js';
+import { SandboxProvider } from './providers/sandbox.js';
+import { SandboxPhoneHub } from './sandbox/hub.js';
 import { createServices } from './services/index.js';
 
 export interface AppDeps {
@@ -30,17 +37,34 @@ export interface CareApp {
   hub: RealtimeHub;
   repos: ReturnType<typeof createRepositories>;
   services: ReturnType<typeof createServices>;
-  /** Starts background work (realtime listener). */
+  provider: MessagingProvider;
+  outbox: OutboxWorker;
+  /** Starts background work (realtime listener, outbox worker, sandbox). */
   start(): Promise<void>;
-  /** Ends event streams and background work; the caller closes the HTTP server and database. */
+  /** Ends event streams and background work, waiting for sends in flight; the caller closes the HTTP server and database. */
   stop(): Promise<void>;
 }
 
 /** Builds the Koa app from its dependencies (STYLE §11). */
 export function createApp({ config, db, logger }: AppDeps): CareApp {
   const repos = createRepositories(db.knex);
-  const services = createServices(db.knex, repos, config.sessionSecret);
+  const services = createServices(db.knex, repos, {
+    sessionSecret: config.sessionSecret,
+    defaultNumber: config.twilio?.phoneNumber ?? SANDBOX_DEFAULT_NUMBER,
+    logger,
+  });
   const hub = new RealtimeHub(db, repos.events, repos.patients, logger);
+  const sandboxActor = { type: 'system', id: 'sandbox', requestId: null, ip: null } as const;
+  const provider = createProvider(config, {
+    sandboxRepo: repos.sandbox,
+    sinks: {
+      status: (update) => services.sms.applyStatus(update, sandboxActor),
+      inbound: (sms) => services.sms.receive(sms, sandboxActor),
+    },
+    logger,
+  });
+  const outbox = new OutboxWorker({ db, repos, sms: services.sms, provider, config: config.outbox, baseUrl: config.baseUrl, logger });
+  const sandboxHub = provider instanceof SandboxProvider ? new SandboxPhoneHub(db, repos.sandbox, logger) : null;
   const registry = createRegistry();
   const router = new Router<AppState>();
   const streams = new Set<PassThrough>();
@@ -58,8 +82,11 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     },
   };
   registerSystemRoutes(rc);
-  registerBrowserRoutes(rc, []);
+  registerBrowserRoutes(rc, ['sms']);
+  registerMessageRoutes(rc);
   registerEventRoutes(rc, streams);
+  registerTwilioWebhooks(rc);
+  if (provider instanceof SandboxProvider && sandboxHub) registerSandboxRoutes(rc, provider, sandboxHub, streams);
   registerAdminRoutes(rc);
   if (config.demo) registerDemoRoutes(rc);
 
@@ -71,10 +98,16 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   });
   koa.use(requestHandling(logger));
   koa.use(securityHeaders());
+  // Twilio's webhooks are form-encoded; they parse (and sign-check) their own bodies.
+  koa.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/webhooks/')) (ctx as { disableBodyParser?: boolean }).disableBodyParser = true;
+    await next();
+  });
   koa.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));
+  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR));
   if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: true }));
 
   return {
@@ -82,11 +115,19 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     hub,
     repos,
     services,
+    provider,
+    outbox,
     async start() {
       await hub.start();
+      await sandboxHub?.start();
+      await provider.start();
+      await outbox.start();
     },
     async stop() {
       for (const stream of streams) stream.end();
+      await outbox.stop();
+      await provider.stop();
+      await sandboxHub?.stop();
       await hub.stop();
     },
   };

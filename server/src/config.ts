@@ -15,6 +15,30 @@ export interface Config {
   logLevel: string;
   twilio: TwilioConfig | null;
   twilioApiUrl: string | null;
+  sandbox: SandboxConfig;
+  outbox: OutboxConfig;
+}
+
+/** The sandbox provider's behaviour (used only when Twilio is not configured). */
+export interface SandboxConfig {
+  /** Delay before each status step (queued → sent → delivered), in ms. */
+  latencyMs: number;
+  /** Probability (0–1) that a send fails transiently, as a Twilio 429 would. */
+  failRate: number;
+}
+
+/** Outbox worker tunables. */
+export interface OutboxConfig {
+  /** Idle poll interval; new rows also wake the worker at once via NOTIFY. */
+  pollMs: number;
+  /** How long a claimed row stays locked before another worker may take it over (crash recovery). */
+  leaseMs: number;
+  /** First retry delay; doubles per attempt (with jitter), capped at five minutes. */
+  retryBaseMs: number;
+  /** Attempts before a message is marked failed. */
+  maxAttempts: number;
+  /** Rows one instance works on at once. */
+  concurrency: number;
 }
 
 export interface TwilioConfig {
@@ -54,6 +78,15 @@ const schema = z.object({
   TWILIO_API_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'must look like AP followed by 32 hex digits').optional(),
   TWILIO_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Sandbox provider: delay per status step, and the share of sends that fail transiently.
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(800),
+  SANDBOX_FAIL_RATE: z.coerce.number().min(0).max(1).default(0),
+  // Outbox worker: idle poll, claim lease (crash recovery), first back-off, attempts, parallel sends.
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(2000),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -118,6 +151,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     twilio,
     twilioApiUrl: e.TWILIO_API_URL ?? null,
+    sandbox: { latencyMs: e.SANDBOX_LATENCY_MS, failRate: e.SANDBOX_FAIL_RATE },
+    outbox: {
+      pollMs: e.OUTBOX_POLL_MS,
+      leaseMs: e.OUTBOX_LEASE_MS,
+      retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      concurrency: e.OUTBOX_CONCURRENCY,
+    },
   };
 }
 

@@ -183,3 +183,163 @@ export async function openEvents(server: { url: string }, token: string, lastEve
     close: () => controller.abort(),
   };
 }
+
+/** Polls `check` until it returns a truthy value (which is returned), or fails after `ms`. */
+export async function waitUntil<T>(check: () => Promise<T> | T, ms = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Env for fast outbox and sandbox timings in tests. */
+export const FAST_OUTBOX_ENV: Record<string, string> = {
+  SANDBOX_LATENCY_MS: '20',
+  OUTBOX_POLL_MS: '50',
+  OUTBOX_RETRY_BASE_MS: '20',
+};
+
+export interface MockRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  form: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface MockMessage {
+  sid: string;
+  to: string;
+  from: string;
+  body: string;
+  status: string;
+  date_created: string;
+}
+
+/** What the mock answers a message create with; default: created and queued. */
+export type CreateBehaviour =
+  | { kind: 'ok' }
+  | { kind: 'error'; status: number; code?: number; retryAfter?: string }
+  /** Twilio created the message but the answer is a 500: the ambiguous case. */
+  | { kind: 'created-then-500' };
+
+/**
+ * A local stand-in for Twilio's REST API (the Messages resource of API
+ * 2010-04-01), pointed at with TWILIO_API_URL. It records every request.
+ */
+export async function startTwilioMock() {
+  const requests: MockRequest[] = [];
+  const messages: MockMessage[] = [];
+  const behaviours: CreateBehaviour[] = [];
+  let counter = 0;
+  const json = (res: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const resource = (m: MockMessage, accountSid: string) => ({
+    sid: m.sid,
+    account_sid: accountSid,
+    to: m.to,
+    from: m.from,
+    body: m.body,
+    status: m.status,
+    num_segments: '1',
+    direction: 'outbound-api',
+    date_created: m.date_created,
+    date_updated: m.date_created,
+    date_sent: null,
+    error_code: null,
+    error_message: null,
+    uri: `/2010-04-01/Accounts/${accountSid}/Messages/${m.sid}.json`,
+  });
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const url = new URL(req.url!, 'http://mock');
+      const form = new URLSearchParams(raw);
+      requests.push({ method: req.method!, path: url.pathname, query: url.searchParams, form, headers: req.headers });
+      const list = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(url.pathname);
+      const one = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/(SM[0-9a-f]{32})\.json$/.exec(url.pathname);
+      if (list && req.method === 'POST') {
+        const behaviour = behaviours.shift() ?? { kind: 'ok' };
+        if (behaviour.kind === 'error') {
+          return json(
+            res,
+            behaviour.status,
+            { code: behaviour.code ?? behaviour.status * 100 + 29, message: 'mock error', more_info: 'https://www.twilio.com/docs/errors', status: behaviour.status },
+            behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {},
+          );
+        }
+        const message: MockMessage = {
+          sid: `SM${(++counter).toString(16).padStart(32, '0')}`,
+          to: form.get('To')!,
+          from: form.get('From')!,
+          body: form.get('Body')!,
+          status: 'queued',
+          date_created: new Date().toUTCString(),
+        };
+        messages.push(message);
+        if (behaviour.kind === 'created-then-500') return json(res, 500, { code: 20500, message: 'Internal Server Error', status: 500 });
+        return json(res, 201, resource(message, list[1]!));
+      }
+      if (list && req.method === 'GET') {
+        const to = url.searchParams.get('To');
+        const from = url.searchParams.get('From');
+        const found = messages.filter((m) => (!to || m.to === to) && (!from || m.from === from)).reverse();
+        return json(res, 200, {
+          messages: found.map((m) => resource(m, list[1]!)),
+          page: 0,
+          page_size: Number(url.searchParams.get('PageSize') ?? 50),
+          first_page_uri: url.pathname,
+          next_page_uri: null,
+          previous_page_uri: null,
+          uri: url.pathname,
+        });
+      }
+      if (one && req.method === 'GET') {
+        const found = messages.find((m) => m.sid === one[2]);
+        return found ? json(res, 200, resource(found, one[1]!)) : json(res, 404, { code: 20404, message: 'not found', status: 404 });
+      }
+      json(res, 404, { code: 20404, message: 'not found', status: 404 });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    messages,
+    /** Queue behaviours for the next message creates, in order. */
+    next(...items: CreateBehaviour[]) {
+      behaviours.push(...items);
+    },
+    creates: () => requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json')),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const TEST_TWILIO = {
+  accountSid: 'AC' + '0123456789abcdef'.repeat(2),
+  authToken: 'test-auth-token-0123456789',
+  phoneNumber: '+61491571999',
+  baseUrl: 'https://carecomms.example.com',
+};
+
+/** Env selecting the Twilio provider against a mock at `apiUrl`. */
+export function twilioEnv(apiUrl: string): Record<string, string> {
+  return {
+    TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+    TWILIO_PHONE_NUMBER: TEST_TWILIO.phoneNumber,
+    TWILIO_API_URL: apiUrl,
+    BASE_URL: TEST_TWILIO.baseUrl,
+  };
+}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './20261126010000_initial.js';
+import * as outbox from './20261126020000_outbox.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,7 +12,10 @@ interface Migration {
  * A static list rather than a directory scan: it works the same from source
  * under tsx and from a bundle, and a missing import is a type error.
  */
-const migrations: Array<[string, Migration]> = [['20261126010000_initial', initial]];
+const migrations: Array<[string, Migration]> = [
+  ['20261126010000_initial', initial],
+  ['20261126020000_outbox', outbox],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
   async getMigrations() {

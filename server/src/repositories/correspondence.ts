@@ -49,6 +49,62 @@ export class CorrespondenceRepository {
     return db<CorrespondenceRow>('correspondence').where({ tenant_id: tenantId, id }).first();
   }
 
+  /** Locks an entry for a status change: by our id when the callback carries it, else by provider SID. */
+  async lockForUpdate(target: { id?: string | null; providerSid?: string | null }, db: Knex): Promise<CorrespondenceRow | undefined> {
+    if (target.id) return db<CorrespondenceRow>('correspondence').where({ id: target.id }).forUpdate().first();
+    if (target.providerSid) return db<CorrespondenceRow>('correspondence').where({ provider_sid: target.providerSid }).forUpdate().first();
+    return undefined;
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    db: Knex = this.db,
+  ): Promise<CorrespondenceRow> {
+    const [row] = await db('correspondence')
+      .where({ id })
+      .update({ ...changes, updated_at: db.fn.now() })
+      .returning('*');
+    return row as CorrespondenceRow;
+  }
+
+  /** Records a status once per entry; false when it was already recorded (a duplicate webhook). */
+  async recordEvent(
+    event: { correspondenceId: string; providerSid: string | null; status: Status; details?: Record<string, unknown> | null },
+    db: Knex = this.db,
+  ): Promise<boolean> {
+    const rows = await db('correspondence_events')
+      .insert({
+        correspondence_id: event.correspondenceId,
+        provider_sid: event.providerSid,
+        status: event.status,
+        details: event.details ? JSON.stringify(event.details) : null,
+      })
+      .onConflict(['correspondence_id', 'status'])
+      .ignore()
+      .returning('id');
+    return rows.length > 0;
+  }
+
+  async events(correspondenceId: string, db: Knex = this.db): Promise<Array<{ status: Status; provider_sid: string | null; created_at: Date }>> {
+    return db('correspondence_events').where({ correspondence_id: correspondenceId }).orderBy('id').select('status', 'provider_sid', 'created_at');
+  }
+
+  async findByProviderSid(tenantId: string, providerSid: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
+    return db<CorrespondenceRow>('correspondence').where({ tenant_id: tenantId, provider_sid: providerSid }).first();
+  }
+
+  /** Of these patients, the one most recently texted (who a reply from their shared number most likely comes from). */
+  async lastTextedPatient(patientIds: string[], db: Knex = this.db): Promise<string | null> {
+    if (patientIds.length === 0) return null;
+    const row = await db('correspondence')
+      .whereIn('patient_id', patientIds)
+      .andWhere({ channel: 'sms', direction: 'outbound' })
+      .orderBy('created_at', 'desc')
+      .first('patient_id');
+    return (row as { patient_id: string } | undefined)?.patient_id ?? null;
+  }
+
   /** A page of history, newest first, only of patients the practitioner may see. */
   async history(query: HistoryQuery): Promise<Array<CorrespondenceRow & { cursor_at: string }>> {
     const q = this.db('correspondence as c')

@@ -1,8 +1,10 @@
 import type { Knex } from '../db/knex.js';
 import { AuditRepository } from './audit.js';
 import { CorrespondenceRepository } from './correspondence.js';
+import { OutboxRepository } from './outbox.js';
 import { PatientRepository } from './patients.js';
 import { RealtimeEventRepository } from './realtime-events.js';
+import { SandboxRepository } from './sandbox.js';
 import { TenantRepository } from './tenants.js';
 
 export function createRepositories(db: Knex) {
@@ -12,6 +14,8 @@ export function createRepositories(db: Knex) {
     correspondence: new CorrespondenceRepository(db),
     audit: new AuditRepository(db),
     events: new RealtimeEventRepository(db),
+    outbox: new OutboxRepository(db),
+    sandbox: new SandboxRepository(db),
   };
 }
 

@@ -5,12 +5,25 @@ import type { PractitionerRow, TenantRow } from './rows.js';
 export class TenantRepository {
   constructor(private readonly db: Knex) {}
 
-  async findById(id: string): Promise<TenantRow | undefined> {
-    return this.db<TenantRow>('tenants').where({ id }).first();
+  async findById(id: string, db: Knex = this.db): Promise<TenantRow | undefined> {
+    return db<TenantRow>('tenants').where({ id }).first();
   }
 
   async findBySlug(slug: string, db: Knex = this.db): Promise<TenantRow | undefined> {
     return db<TenantRow>('tenants').where({ slug }).first();
+  }
+
+  /**
+   * Tenants that receive texts on `number`: those whose own Twilio number it is,
+   * or, when it is the deployment's default number, those without one.
+   */
+  async findByMessagingNumber(number: string, defaultNumber: string | null, db: Knex = this.db): Promise<TenantRow[]> {
+    return db<TenantRow>('tenants')
+      .where('twilio_phone_number', number)
+      .modify((q) => {
+        if (defaultNumber === number) q.orWhereNull('twilio_phone_number');
+      })
+      .orderBy('created_at');
   }
 
   async findByApiKeyHash(hash: string): Promise<TenantRow | undefined> {

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { OutboxConfig } from '../config.js';
+import { OUTBOX_CHANNEL, type ClaimedRow } from '../repositories/outbox.js';
+import type { Repositories } from '../repositories/index.js';
+import { ProviderError, type MessagingProvider, type OutboundSms, type ProviderMessage } from '../providers/types.js';
+import type { SmsService, SystemActor } from '../services/sms.js';
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/** Exponential back-off with jitter; never sooner than the provider's Retry-After. */
+export function retryDelay(attempt: number, baseMs: number, retryAfterMs: number | null, random: () => number = Math.random): number {
+  const exponential = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+  const jittered = exponential / 2 + (exponential / 2) * random();
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/**
+ * Sends what the outbox holds. Every server instance runs one; they share the
+ * queue through SKIP LOCKED claims. Idle, it sleeps for `pollMs` or until a
+ * NOTIFY says a row was added; it never spins.
+ */
+export class OutboxWorker {
+  readonly workerId = `outbox-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private stopped = true;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private poked = false;
+  private unlisten: (() => Promise<void>) | null = null;
+  private readonly actor: SystemActor = { type: 'system', id: 'outbox', requestId: null, ip: null };
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      repos: Repositories;
+      sms: SmsService;
+      provider: MessagingProvider;
+      config: OutboxConfig;
+      baseUrl: string;
+      logger: Logger;
+      random?: () => number;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unlisten = await this.deps.db.listen(
+      OUTBOX_CHANNEL,
+      () => this.poke(),
+      (error) => this.deps.logger.error({ err: { message: error.message } }, 'outbox listener failed'),
+    );
+    this.loop = this.run();
+  }
+
+  /** Stops claiming and waits for the sends in progress to finish. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    await this.unlisten?.();
+    this.unlisten = null;
+  }
+
+  /** Claims due rows for this worker (exposed so tests can play a worker that dies after claiming). */
+  claim(limit: number): Promise<ClaimedRow[]> {
+    return this.deps.repos.outbox.claim(limit, this.deps.config.leaseMs, this.workerId);
+  }
+
+  private poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.poked = false;
+      let claimed = 0;
+      try {
+        const rows = await this.claim(this.deps.config.concurrency);
+        claimed = rows.length;
+        const results = await Promise.allSettled(rows.map((row) => this.process(row)));
+        for (const result of results) {
+          // The row stays claimed, in flight, until its lease ends; then it is checked with the provider and retried.
+          if (result.status === 'rejected') this.deps.logger.error({ err: { message: (result.reason as Error).message } }, 'outbox row failed');
+        }
+      } catch (error) {
+        this.deps.logger.error({ err: { message: (error as Error).message } }, 'outbox claim failed');
+      }
+      if (this.stopped) break;
+      if (claimed === 0 && !this.poked) await this.sleep(this.deps.config.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async process(row: ClaimedRow): Promise<void> {
+    const { repos, sms, provider, logger } = this.deps;
+    const log = logger.child({ outboxId: row.id, attempt: row.attempts });
+    const entry = await repos.correspondence.findById(row.tenant_id, row.correspondence_id);
+    // Nothing left to do: gone, or already past queued with the provider (e.g. its webhook came first).
+    if (!entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
+      await repos.outbox.finish(row.id, this.workerId, 'done');
+      return;
+    }
+    const [tenant, patient] = await Promise.all([repos.tenants.findById(row.tenant_id), repos.patients.findById(row.tenant_id, entry.patient_id)]);
+    if (!tenant || !patient || !entry.contact || entry.body === null) {
+      await this.fail(row, entry.id, 'invalid_entry', 'entry has no recipient or body');
+      return;
+    }
+    // A practitioner's message queued before the patient replied STOP is not sent (Twilio would refuse it with 21610).
+    if (patient.opted_out && entry.practitioner_id !== null) {
+      await this.fail(row, entry.id, '21610', 'patient opted out before sending');
+      return;
+    }
+    const outbound: OutboundSms = {
+      reference: entry.id,
+      to: entry.contact,
+      from: sms.senderNumber(tenant),
+      body: entry.body,
+      statusCallbackUrl: `${this.deps.baseUrl}/webhooks/twilio/sms-status?ref=${entry.id}`,
+    };
+
+    // Whether the earlier attempt's outcome is still unknown after this one.
+    let unresolved = row.was_in_flight;
+    try {
+      let message: ProviderMessage | null = null;
+      if (row.was_in_flight || entry.provider_sid) {
+        message = await provider.findSms({ ...outbound, sid: entry.provider_sid, since: new Date(row.created_at) });
+        unresolved = false;
+        if (message) log.info('earlier attempt had reached the provider; not sending again');
+      }
+      message ??= await provider.sendSms(outbound);
+      await sms.applyStatus({ reference: entry.id, sid: message.sid, status: message.status, errorCode: message.errorCode }, this.actor);
+      await this.finish(row, 'done');
+    } catch (error) {
+      const failure =
+        error instanceof ProviderError ? error : new ProviderError('ambiguous', `unexpected: ${(error as Error).message}`);
+      if (failure.kind === 'permanent') {
+        log.warn({ code: failure.code }, 'provider refused the message');
+        await this.fail(row, entry.id, failure.code ?? 'provider_error', failure.message);
+        return;
+      }
+      if (row.attempts >= this.deps.config.maxAttempts) {
+        log.warn({ code: failure.code }, 'giving up after the last attempt');
+        await this.fail(row, entry.id, failure.code ?? 'provider_unavailable', failure.message);
+        return;
+      }
+      const delay = retryDelay(row.attempts, this.deps.config.retryBaseMs, failure.retryAfterMs, this.deps.random);
+      log.info({ kind: failure.kind, delayMs: Math.round(delay) }, 'send failed; will retry');
+      await repos.outbox.retryLater(row.id, this.workerId, delay, unresolved || failure.kind === 'ambiguous', failure.message);
+    }
+  }
+
+  private async fail(row: ClaimedRow, correspondenceId: string, code: string, reason: string): Promise<void> {
+    await this.deps.sms.applyStatus({ reference: correspondenceId, status: 'failed', errorCode: code }, this.actor);
+    await this.finish(row, 'failed', reason);
+  }
+
+  private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null): Promise<void> {
+    const held = await this.deps.repos.outbox.finish(row.id, this.workerId, state, reason);
+    if (!held) this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
+  }
+}

@@ -1,0 +1,33 @@
+import twilio from 'twilio';
+
+export type WebhookParams = Record<string, string | string[]>;
+
+/** Form fields as Twilio signs them: every field, repeated ones as arrays. */
+export function parseWebhookForm(raw: string): WebhookParams {
+  const params: WebhookParams = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const previous = params[key];
+    params[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return params;
+}
+
+/**
+ * Whether `signature` (the X-Twilio-Signature header) is Twilio's signature of
+ * `url` and `params` with this auth token. `url` must be the public URL Twilio
+ * called, rebuilt from BASE_URL: behind a proxy the request's own host and
+ * scheme are not what Twilio signed.
+ */
+export function isValidTwilioSignature(authToken: string, signature: string | undefined, url: string, params: WebhookParams): boolean {
+  if (!signature) return false;
+  try {
+    return twilio.validateRequest(authToken, signature, url, params);
+  } catch {
+    return false;
+  }
+}
+
+/** Twilio's signature for a URL and params (for tests and the benchmark's signed requests). */
+export function twilioSignature(authToken: string, url: string, params: WebhookParams): string {
+  return twilio.getExpectedTwilioSignature(authToken, url, params as Record<string, string>);
+}

@@ -1,0 +1,80 @@
+import type { Knex } from '../db/knex.js';
+
+/** NOTIFY channel for sandbox phone inbox changes; the payload is the sandbox message id. */
+export const SANDBOX_CHANNEL = 'carecomms_sandbox';
+
+export interface SandboxMessageRow {
+  id: string;
+  sid: string;
+  phone: string;
+  clinic_number: string;
+  direction: 'to_phone' | 'from_phone';
+  body: string;
+  status: string;
+  error_code: string | null;
+  reference: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The sandbox provider's record of every patient phone's messages. */
+export class SandboxRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(row: Omit<SandboxMessageRow, 'id' | 'created_at' | 'updated_at' | 'error_code'>): Promise<SandboxMessageRow> {
+    return this.db.transaction(async (trx) => {
+      const [inserted] = await trx('sandbox_messages').insert(row).returning('*');
+      const message = normalise(inserted as SandboxMessageRow);
+      await trx.raw('SELECT pg_notify(?, ?)', [SANDBOX_CHANNEL, message.id]);
+      return message;
+    });
+  }
+
+  async setStatus(sid: string, status: string): Promise<SandboxMessageRow | undefined> {
+    return this.db.transaction(async (trx) => {
+      const [row] = await trx('sandbox_messages').where({ sid }).update({ status, updated_at: trx.fn.now() }).returning('*');
+      if (!row) return undefined;
+      const message = normalise(row as SandboxMessageRow);
+      await trx.raw('SELECT pg_notify(?, ?)', [SANDBOX_CHANNEL, message.id]);
+      return message;
+    });
+  }
+
+  async findBySid(sid: string): Promise<SandboxMessageRow | undefined> {
+    const row = await this.db<SandboxMessageRow>('sandbox_messages').where({ sid }).first();
+    return row && normalise(row);
+  }
+
+  async findByReference(reference: string): Promise<SandboxMessageRow[]> {
+    const rows = await this.db<SandboxMessageRow>('sandbox_messages').where({ reference, direction: 'to_phone' }).orderBy('id');
+    return rows.map(normalise);
+  }
+
+  async findById(id: string): Promise<SandboxMessageRow | undefined> {
+    const row = await this.db<SandboxMessageRow>('sandbox_messages').where({ id }).first();
+    return row && normalise(row);
+  }
+
+  /** A phone's messages in both directions, oldest first, after `afterId`. */
+  async listForPhone(phone: string, afterId: string | null, limit: number): Promise<SandboxMessageRow[]> {
+    const q = this.db<SandboxMessageRow>('sandbox_messages').where({ phone });
+    // Without a position: the latest `limit`; after one: the next `limit`, so polling misses nothing.
+    const rows = afterId
+      ? await q.andWhere('id', '>', afterId).orderBy('id', 'asc').limit(limit)
+      : (await q.orderBy('id', 'desc').limit(limit)).reverse();
+    return rows.map(normalise);
+  }
+
+  /** The clinic number that last wrote to this phone: where its replies go. */
+  async lastClinicNumber(phone: string): Promise<string | null> {
+    const row = await this.db<SandboxMessageRow>('sandbox_messages')
+      .where({ phone, direction: 'to_phone' })
+      .orderBy('id', 'desc')
+      .first('clinic_number');
+    return row?.clinic_number ?? null;
+  }
+}
+
+function normalise(row: SandboxMessageRow): SandboxMessageRow {
+  return { ...row, id: String(row.id) };
+}

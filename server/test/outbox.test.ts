@@ -1,0 +1,151 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { retryDelay } from '../src/outbox/worker.js';
+import { api, databases, FAST_OUTBOX_ENV, startServer, waitUntil, type TestServer } from './helpers.js';
+
+describe('retry back-off', () => {
+  test('doubles per attempt with jitter, is capped, and never undercuts Retry-After', () => {
+    assert.equal(retryDelay(1, 1000, null, () => 1), 1000);
+    assert.equal(retryDelay(1, 1000, null, () => 0), 500);
+    assert.equal(retryDelay(4, 1000, null, () => 1), 8000);
+    assert.equal(retryDelay(30, 1000, null, () => 1), 300_000);
+    assert.equal(retryDelay(1, 1000, 7000, () => 1), 7000);
+    const spread = new Set(Array.from({ length: 20 }, () => Math.round(retryDelay(3, 1000, null))));
+    assert.ok(spread.size > 1, 'jittered');
+  });
+});
+
+for (const kind of databases()) {
+  describe(`outbox (${kind})`, () => {
+    let server: TestServer;
+    let lee: string;
+    let patients: Array<{ id: string; name: string; phone: string | null }>;
+    before(async () => {
+      server = await startServer(kind, { env: { ...FAST_OUTBOX_ENV, OUTBOX_LEASE_MS: '400' } });
+      lee = await server.token('dr-lee');
+      patients = (await api(server, '/api/v1/patients', { token: lee })).body.items;
+    });
+    after(() => server.close());
+    const byName = (name: string) => patients.find((p) => p.name === name)!;
+    const send = (name: string, body: string) => api(server, `/api/v1/patients/${byName(name).id}/messages`, { token: lee, body: { body } });
+    const status = async (id: string) => ((await server.db.knex('correspondence').where({ id }).first()) as { status: string }).status;
+    const sandboxCopies = async (id: string) => Number((await server.db.knex('sandbox_messages').where({ reference: id }).count({ n: '*' }))[0]!.n);
+
+    test('a worker that dies after claiming: the lease runs out, the message is sent exactly once', async () => {
+      await server.app.outbox.stop();
+      try {
+        const res = await send('Margaret Thompson', 'Sent once despite a crash');
+        assert.equal(res.status, 202);
+        // Play the worker that claims the row and dies before sending.
+        const claimed = await server.app.outbox.claim(10);
+        assert.deepEqual(claimed.map((r) => r.correspondence_id), [res.body.id]);
+        assert.equal(claimed[0]!.was_in_flight, false);
+        // Still leased: nobody else may take it.
+        assert.equal((await server.app.outbox.claim(10)).length, 0);
+      } finally {
+        await server.app.outbox.start();
+      }
+      const row = await waitUntil(async () => {
+        const r = await server.db.knex('outbox').where({ state: 'done' }).orderBy('id', 'desc').first();
+        return r && (await status(r.correspondence_id)) === 'delivered' && r;
+      }, 5000, 'delivery after the lease expired');
+      assert.equal(row.attempts, 2);
+      assert.equal(await sandboxCopies(row.correspondence_id), 1);
+    });
+
+    test('a worker that dies after the provider accepted: the retry finds the message and does not send it again', async () => {
+      await server.app.outbox.stop();
+      let id: string;
+      try {
+        const res = await send('James O\'Connor', 'Accepted, then the worker crashed');
+        id = res.body.id;
+        const [row] = await server.app.outbox.claim(10);
+        assert.equal(row!.correspondence_id, id);
+        // The send reached the provider; the crash came before anything was recorded.
+        await server.app.provider.sendSms({
+          reference: id,
+          to: byName("James O'Connor").phone!,
+          from: '+61491571266',
+          body: 'Accepted, then the worker crashed',
+          statusCallbackUrl: 'http://unused',
+        });
+      } finally {
+        await server.app.outbox.start();
+      }
+      await waitUntil(async () => (await status(id!)) === 'delivered', 5000, 'delivery');
+      const row = await waitUntil(async () => {
+        const r = await server.db.knex('outbox').where({ correspondence_id: id! }).first();
+        return r.state === 'done' && r;
+      }, 5000, 'the retry after the lease');
+      assert.equal(row.attempts, 2);
+      assert.equal(await sandboxCopies(id!), 1, 'not sent twice');
+    });
+
+    test('transient provider failures are retried with back-off until the send goes through', async () => {
+      server.config.sandbox.failRate = 1;
+      let id: string;
+      try {
+        const res = await send('Aiko Tanaka', 'Retried until accepted');
+        id = res.body.id;
+        const row = await waitUntil(async () => {
+          const r = await server.db.knex('outbox').where({ correspondence_id: id }).first();
+          return r.attempts >= 3 && r;
+        }, 5000, 'several failed attempts');
+        assert.equal(row.state, 'pending');
+        assert.match(row.last_error, /429/);
+        assert.equal(await status(id), 'queued');
+      } finally {
+        server.config.sandbox.failRate = 0;
+      }
+      await waitUntil(async () => (await status(id!)) === 'delivered', 5000, 'delivery after the failures stop');
+      assert.equal(await sandboxCopies(id!), 1);
+    });
+
+    test('with a 50% failure rate every message is delivered exactly once', async () => {
+      server.config.sandbox.failRate = 0.5;
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i += 1) ids.push((await send('Lucas Silva', `flaky ${i}`)).body.id);
+        await waitUntil(async () => (await Promise.all(ids.map(status))).every((s) => s === 'delivered'), 10_000, 'all delivered');
+        for (const id of ids) assert.equal(await sandboxCopies(id), 1);
+      } finally {
+        server.config.sandbox.failRate = 0;
+      }
+    });
+
+    test('a message queued before the patient opted out is not sent', async () => {
+      await server.app.outbox.stop();
+      let id: string;
+      const fatima = byName('Fatima Rahman');
+      try {
+        id = (await send('Fatima Rahman', 'Queued before STOP')).body.id;
+        await api(server, '/sandbox/api/sms', { body: { from: fatima.phone, body: 'STOP', to: '+61491571266' } });
+      } finally {
+        await server.app.outbox.start();
+      }
+      await waitUntil(async () => (await status(id!)) === 'failed', 5000, 'failure');
+      assert.equal((await server.db.knex('correspondence').where({ id: id! }).first()).error_code, '21610');
+      assert.equal(await sandboxCopies(id!), 0);
+      await api(server, '/sandbox/api/sms', { body: { from: fatima.phone, body: 'START', to: '+61491571266' } });
+    });
+
+    test('stop() waits for sends in progress; an idle worker does not spin', async () => {
+      const res = await send('Margaret Thompson', 'In flight at shutdown');
+      await server.app.outbox.stop();
+      const row = await server.db.knex('outbox').where({ correspondence_id: res.body.id }).first();
+      // Either finished before stop returned, or never claimed: never left half-done under this worker's lease.
+      assert.ok(row.state === 'done' || (row.state === 'pending' && row.locked_until === null), JSON.stringify(row));
+      await server.app.outbox.start();
+      await waitUntil(async () => (await status(res.body.id)) === 'delivered', 5000, 'delivery');
+      // Idle: a handful of polls per second at most.
+      const queries: string[] = [];
+      const onQuery = (q: { sql: string }) => queries.push(q.sql);
+      await new Promise((r) => setTimeout(r, 200));
+      server.db.knex.on('query', onQuery);
+      await new Promise((r) => setTimeout(r, 500));
+      server.db.knex.off('query', onQuery);
+      const claims = queries.filter((q) => q.includes('FOR UPDATE SKIP LOCKED')).length;
+      assert.ok(claims <= 12, `claims while idle: ${claims}`);
+    });
+  });
+}
