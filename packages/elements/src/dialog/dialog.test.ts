@@ -1,7 +1,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys, sendMouse, setViewport } from '@web/test-runner-commands';
 import { define } from '../lazy.js';
-import { deepActiveElement } from '../test-fixtures/helpers.js';
+import { animationsDone, deepActiveElement } from '../test-fixtures/helpers.js';
 import { CareDialog } from './dialog.js';
 
 define('care-dialog', CareDialog);
@@ -39,6 +39,7 @@ describe('care-dialog', () => {
     const title = dialog.shadowRoot!.getElementById(native().getAttribute('aria-labelledby')!)!;
     expect(title.textContent).to.equal('Send SMS');
     expect(deepActiveElement()?.id).to.equal('first');
+    await animationsDone();
     await expect(dialog).to.be.accessible();
   });
 
@@ -50,7 +51,7 @@ describe('care-dialog', () => {
     await closed;
     expect(native().open).to.be.false;
     expect(dialog.open).to.be.false;
-    expect(document.activeElement).to.equal(opener);
+    expect(document.activeElement === opener, 'focus back on the opener').to.be.true;
   });
 
   it('closes on a backdrop click but not on a click inside', async () => {
@@ -66,7 +67,7 @@ describe('care-dialog', () => {
     await dialog.updateComplete;
     expect(native().open).to.be.false;
     expect(requests).to.deep.equal(['backdrop']);
-    expect(document.activeElement).to.equal(opener);
+    expect(document.activeElement === opener, 'focus back on the opener').to.be.true;
   });
 
   it('stays open when care-request-close is cancelled', async () => {

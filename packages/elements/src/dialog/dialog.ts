@@ -59,7 +59,7 @@ export class CareDialog extends LitElement {
     if (this.open && !this.dialog.open) {
       this.opener = deepActiveElement();
       this.dialog.showModal();
-      this.focusInitial();
+      void this.focusInitial();
     } else if (!this.open && this.dialog.open) {
       this.dialog.close();
     }
@@ -92,9 +92,11 @@ export class CareDialog extends LitElement {
   }
 
   /** Moves focus to the content's `[autofocus]` element, or else the close button. */
-  private focusInitial(): void {
+  private async focusInitial(): Promise<void> {
     const target = this.querySelector<HTMLElement>('[autofocus]') ?? this.renderRoot.querySelector<HTMLElement>('.close');
-    target?.focus();
+    // A slotted custom element may not have rendered its focusable inside yet.
+    if (target && 'updateComplete' in target) await (target as HTMLElement & { updateComplete: Promise<unknown> }).updateComplete;
+    if (this.open) target?.focus();
   }
 
   private onKeyDown(event: KeyboardEvent): void {

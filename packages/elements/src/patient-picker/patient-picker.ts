@@ -32,7 +32,7 @@ const PAGE_SIZE = 20;
  * @cssproperty --care-color-focus - Focus ring and active option outline.
  * @cssproperty --care-color-warning - Opted-out tag text.
  *
- * @fires care-patient-change - The chosen patient changed.
+ * @fires care-patient-change - The chosen patient changed (also once a preset `value` has loaded).
  */
 @localized()
 export class CarePatientPicker extends LitElement {
@@ -87,6 +87,7 @@ export class CarePatientPicker extends LitElement {
       if (this.value !== id) return;
       this.patient = patient;
       this.query = patient.name;
+      this.dispatchEvent(new CarePatientChangeEvent(patient));
     } catch {
       if (this.value === id) this.searchError = msg('That patient could not be loaded.');
     }

@@ -125,7 +125,7 @@ export class CareSmsDialog extends LitElement {
       this.idempotencyKey = null;
       this.dispatchEvent(new CareSmsSentEvent(entry, patient));
       await this.updateComplete;
-      this.renderRoot.querySelector<HTMLElement>('.sent [autofocus]')?.focus();
+      this.renderRoot.querySelector<HTMLElement>('button[autofocus]')?.focus();
     } catch (error) {
       this.error =
         error instanceof CareApiError

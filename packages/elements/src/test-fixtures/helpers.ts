@@ -2,6 +2,10 @@ import { waitUntil } from '@open-wc/testing';
 
 /** Finds an element by CSS selector through open shadow roots. */
 export function deepQuery<T extends Element = HTMLElement>(root: Element | ShadowRoot | Document, selector: string): T | null {
+  if (root instanceof Element && root.shadowRoot) {
+    const inside = deepQuery<T>(root.shadowRoot, selector);
+    if (inside) return inside;
+  }
   const direct = root.querySelector<T>(selector);
   if (direct) return direct;
   for (const el of root.querySelectorAll('*')) {
@@ -40,4 +44,9 @@ export function ignoreResizeObserverLoop(): void {
     },
     true,
   );
+}
+
+/** Waits for running CSS animations (a dialog fading in) so axe measures final colours. */
+export async function animationsDone(): Promise<void> {
+  await Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => undefined)));
 }

@@ -1,0 +1,138 @@
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import { CareDialog } from '../dialog/dialog.js';
+import { define } from '../lazy.js';
+import { CarePatientPicker } from '../patient-picker/patient-picker.js';
+import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
+import { animationsDone, deepActiveElement } from '../test-fixtures/helpers.js';
+import { CareSmsDialog } from './sms-dialog.js';
+
+define('care-dialog', CareDialog);
+define('care-patient-picker', CarePatientPicker);
+define('care-sms-dialog', CareSmsDialog);
+
+async function setup(patientId = '', options: FakeServerOptions = {}) {
+  const server = new FakeServer(options);
+  const el = await fixture<CareSmsDialog>(
+    html`<care-sms-dialog .client=${server.client()} patient-id=${patientId} open></care-sms-dialog>`,
+  );
+  const root = el.shadowRoot!;
+  const picker = root.querySelector<CarePatientPicker>('care-patient-picker')!;
+  const textarea = root.querySelector('textarea')!;
+  const send = () => root.querySelector<HTMLButtonElement>('[part="send-button"]')!;
+  const pickerReady = () => waitUntil(() => picker.patient, 'patient loaded').then(() => el.updateComplete);
+  return { server, el, root, picker, textarea, send, pickerReady };
+}
+
+describe('care-sms-dialog', () => {
+  it('sends an SMS using only the keyboard', async () => {
+    const { server, el, root, picker, send } = await setup();
+    await waitUntil(() => deepActiveElement() === picker.shadowRoot!.querySelector('input'), 'focus in the search box');
+    await sendKeys({ type: 'aroha' });
+    await waitUntil(() => picker.shadowRoot!.querySelectorAll('[role="option"]').length === 1);
+    await sendKeys({ press: 'Enter' });
+    await el.updateComplete;
+    expect(picker.shadowRoot!.querySelector('[part="phone"]')!.textContent).to.equal('+61 491 570 006');
+    expect(send().disabled, 'nothing to send yet').to.be.true;
+
+    await sendKeys({ press: 'Tab' });
+    expect(deepActiveElement()?.tagName).to.equal('TEXTAREA');
+    await sendKeys({ type: 'See you at 9:30' });
+    await el.updateComplete;
+    expect(root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
+      '15 characters 1 SMS segment',
+    );
+    await animationsDone();
+    await expect(el).to.be.accessible();
+
+    const sent = oneEvent(el, 'care-sms-sent');
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ press: 'Tab' });
+    expect(deepActiveElement() === send(), 'focus on Send').to.be.true;
+    await sendKeys({ press: 'Enter' });
+    const event = await sent;
+    expect(event.entry.body).to.equal('See you at 9:30');
+    expect(event.patient.id).to.equal('pat-1');
+    const request = server.requestsTo('/api/v1/patients/pat-1/messages')[0]!;
+    expect(request.body).to.deep.equal({ body: 'See you at 9:30' });
+    expect(request.headers.get('idempotency-key')).to.match(/^[0-9a-f-]{36}$/);
+
+    await el.updateComplete;
+    expect(root.querySelector('[part="confirmation"]')!.textContent).to.contain('Message sent to Aroha Ngata');
+    expect(deepActiveElement()?.textContent?.trim()).to.equal('Done');
+    await animationsDone();
+    await expect(el).to.be.accessible();
+  });
+
+  it('counts segments and warns when Unicode shortens them', async () => {
+    const { el, root, textarea, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    textarea.value = 'Thanks — see you soon 🙂 ' + 'x'.repeat(60);
+    textarea.dispatchEvent(new InputEvent('input'));
+    await el.updateComplete;
+    expect(root.querySelector('[part="counter"]')!.textContent).to.contain('2 SMS segments');
+    const warning = root.querySelector('.message.warning')!;
+    expect(warning.textContent).to.contain('need Unicode (— 🙂)');
+    expect(warning.textContent).to.contain('70 characters instead of 160');
+  });
+
+  it('will not text a patient who opted out', async () => {
+    const { el, root, textarea, send, pickerReady } = await setup('pat-3');
+    await pickerReady();
+    expect(root.querySelector('[role="alert"]')!.textContent).to.contain('Chloé Dubois has opted out of SMS');
+    expect(textarea.disabled).to.be.true;
+    expect(send().disabled).to.be.true;
+    await animationsDone();
+    await expect(el).to.be.accessible();
+  });
+
+  it('explains a patient without a phone', async () => {
+    const { root, send, pickerReady } = await setup('pat-4');
+    await pickerReady();
+    expect(root.querySelector('[role="alert"]')!.textContent).to.contain('Daniel Okafor has no mobile number on file.');
+    expect(send().disabled).to.be.true;
+  });
+
+  it('shows a readable error and reuses the idempotency key on retry', async () => {
+    const { server, el, root, textarea, send, pickerReady } = await setup('pat-2', {
+      failures: { 'POST /api/v1/patients/pat-2/messages': 0 },
+    });
+    await pickerReady();
+    textarea.value = 'Hello';
+    textarea.dispatchEvent(new InputEvent('input'));
+    await el.updateComplete;
+    send().click();
+    await waitUntil(() => root.querySelector('[part="error"]'));
+    expect(root.querySelector('[part="error"]')!.textContent).to.contain(
+      'CareComms could not be reached. Check your connection and try again.',
+    );
+    server.options = {};
+    const sent = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await sent;
+    const keys = server.requestsTo('/api/v1/patients/pat-2/messages').map((r) => r.headers.get('idempotency-key'));
+    expect(keys).to.have.length(2);
+    expect(keys[0]).to.equal(keys[1]);
+  });
+
+  it('maps server problems to plain language', async () => {
+    const { el, root, textarea, send, pickerReady } = await setup('pat-1', {
+      failures: { 'POST /api/v1/patients/pat-1/messages': 503 },
+    });
+    await pickerReady();
+    textarea.value = 'Hello';
+    textarea.dispatchEvent(new InputEvent('input'));
+    await el.updateComplete;
+    send().click();
+    await waitUntil(() => root.querySelector('[part="error"]'));
+    expect(root.querySelector('[part="error"]')!.textContent).to.contain('Something went wrong on the server.');
+  });
+
+  it('closes with Escape', async () => {
+    const { el } = await setup();
+    const closed = oneEvent(el, 'care-close');
+    await sendKeys({ press: 'Escape' });
+    await closed;
+    expect(el.open).to.be.false;
+  });
+});
