@@ -48,5 +48,10 @@ export function ignoreResizeObserverLoop(): void {
 
 /** Waits for running CSS animations (a dialog fading in) so axe measures final colours. */
 export async function animationsDone(): Promise<void> {
-  await Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => undefined)));
+  const roots: Array<Document | ShadowRoot> = [document];
+  for (let i = 0; i < roots.length; i += 1) {
+    for (const el of roots[i]!.querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+  }
+  const animations = roots.flatMap((root) => root.getAnimations());
+  await Promise.all(animations.map((animation) => animation.finished.catch(() => undefined)));
 }
