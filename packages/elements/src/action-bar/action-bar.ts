@@ -12,6 +12,7 @@ import { tokens } from '../styles/tokens.js';
 import { actionBarStyles } from './action-bar.styles.js';
 
 /**
+ * @tagname care-action-bar
  * @summary The quick-actions bar: Send SMS, Make Call and Video Call on a
  * gradient, showing only the actions the server enables for this session.
  *

@@ -4,6 +4,7 @@ import { voiceIcon } from '../icons.js';
 import { PatientActionDialog } from '../internal/patient-action-dialog.js';
 
 /**
+ * @tagname care-call-dialog
  * @summary Start a phone call with a patient. For now it lets the practitioner
  * choose the patient and see their number; placing the call from the browser
  * arrives with the voice issue.

@@ -25,6 +25,9 @@ async function setup(options: FakeServerOptions = {}, attrs: { patientId?: strin
 }
 
 describe('care-comms', () => {
+  // The list fetches its virtualizer on first use; load it once up front so per-test waits stay short.
+  before(() => import('@lit-labs/virtualizer/virtualize.js'));
+
   afterEach(async () => {
     await setViewport({ width: 1280, height: 800 });
     await setCareLocale('en');

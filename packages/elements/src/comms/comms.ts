@@ -17,6 +17,7 @@ import { commsStyles } from './comms.styles.js';
 const DIALOG_TAGS = { sms: 'care-sms-dialog', voice: 'care-call-dialog', video: 'care-video-dialog' } as const;
 
 /**
+ * @tagname care-comms
  * @summary The whole CareComms widget: the action bar, the live correspondence
  * list and the SMS, call and video dialogs, sharing one API client.
  *

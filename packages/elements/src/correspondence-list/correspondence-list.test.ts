@@ -24,6 +24,9 @@ async function setup(options: FakeServerOptions = {}, attrs: { patientId?: strin
 }
 
 describe('care-correspondence-list', () => {
+  // The list fetches its virtualizer on first use; load it once up front so per-test waits stay short.
+  before(() => import('@lit-labs/virtualizer/virtualize.js'));
+
   afterEach(() => setViewport({ width: 1280, height: 800 }));
 
   it('lists entries newest first with channel badge, direction, status and time', async () => {

@@ -2,7 +2,6 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { virtualize } from '@lit-labs/virtualizer/virtualize.js';
 import type { RangeChangedEvent } from '@lit-labs/virtualizer/events.js';
 import { CHANNELS, type CareEvent, type Channel, type CorrespondenceEntry, type Patient, type Status } from '@carecomms/core';
 import type { CareClient, EventStreamState } from '@carecomms/sdk';
@@ -18,6 +17,20 @@ const CHANNEL_ICONS = { sms: smsIcon, email: emailIcon, voice: voiceIcon, video:
 const ENTRY_EVENTS = new Set(['correspondence.created', 'correspondence.updated', 'call.updated', 'video.updated']);
 const DANGER_STATUSES = new Set<Status>(['failed', 'undelivered', 'busy', 'no-answer', 'canceled']);
 const SUCCESS_STATUSES = new Set<Status>(['delivered', 'received', 'completed']);
+/**
+ * The virtualizer is the largest dependency of the first paint; it is fetched
+ * in parallel with the first page of data instead of with the page's script.
+ * One cached promise, cleared on failure so a later render can retry.
+ */
+let virtualizerModule: Promise<typeof import('@lit-labs/virtualizer/virtualize.js')> | undefined;
+function loadVirtualizer() {
+  virtualizerModule ??= import('@lit-labs/virtualizer/virtualize.js').catch((error: unknown) => {
+    virtualizerModule = undefined;
+    throw error;
+  });
+  return virtualizerModule;
+}
+
 /** Start fetching the next page this many rows before the end is reached. */
 const PREFETCH_ROWS = 10;
 
@@ -27,6 +40,7 @@ const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
   b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
 
 /**
+ * @tagname care-correspondence-list
  * @summary The correspondence history, newest first: every SMS, email, call and
  * video visit, filterable by channel, loaded page by page as you scroll and
  * updated live as entries are created or change status.
@@ -80,6 +94,7 @@ export class CareCorrespondenceList extends LitElement {
   @state() private streamState: EventStreamState | null = null;
   @state() private announcement = '';
   @state() private patientNames = new Map<string, string>();
+  @state() private virtualize?: (typeof import('@lit-labs/virtualizer/virtualize.js'))['virtualize'];
 
   private nextCursor: string | null = null;
   /** Bumped on every reload, so answers to superseded requests are dropped. */
@@ -95,6 +110,17 @@ export class CareCorrespondenceList extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.subscribedClient) this.subscribe();
+    if (!this.virtualize) {
+      loadVirtualizer().then(
+        (module) => {
+          this.virtualize = module.virtualize;
+        },
+        (error: unknown) => {
+          this.loadState = 'error';
+          console.warn('care-correspondence-list: the list renderer could not be loaded', error);
+        },
+      );
+    }
   }
 
   override disconnectedCallback(): void {
@@ -374,9 +400,10 @@ export class CareCorrespondenceList extends LitElement {
     // The virtualizer reads its scrolling ancestors when it starts, so its host
     // must already be in the document: it stays rendered (hidden while there is
     // nothing to list), and the directive is added from the second render on.
+    const virtualize = this.hasUpdated ? this.virtualize : undefined;
     return html`<div class="list" part="list" ?hidden=${!visible}>
       <div role="list" aria-label=${msg('Correspondence')} @rangeChanged=${this.onRangeChanged}>
-        ${this.hasUpdated
+        ${virtualize
           ? virtualize({
               items: this.entries,
               keyFunction: (entry: CorrespondenceEntry) => entry.id,
@@ -395,7 +422,7 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   override render() {
-    const hasRows = this.loadState === 'ready' && this.entries.length > 0;
+    const hasRows = this.loadState === 'ready' && this.entries.length > 0 && !!this.virtualize;
     return html`
       <div class="toolbar" part="toolbar">${this.renderFilter()} ${this.renderLiveIndicator()}</div>
       ${this.renderList(hasRows)} ${hasRows ? nothing : this.renderState()}

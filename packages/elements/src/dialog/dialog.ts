@@ -15,6 +15,7 @@ function deepActiveElement(): HTMLElement | null {
 }
 
 /**
+ * @tagname care-dialog
  * @summary The modal every CareComms dialog builds on: a native `<dialog>`
  * opened with `showModal()`, labelled by its title, closed by ESC, a backdrop
  * click or the close button, and returning focus to whatever opened it.

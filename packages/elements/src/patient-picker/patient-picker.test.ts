@@ -1,5 +1,6 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import type { CarePatientChangeEvent } from '../events.js';
 import { define } from '../lazy.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';
 import { CarePatientPicker } from './patient-picker.js';
@@ -31,7 +32,7 @@ describe('care-patient-picker', () => {
     await sendKeys({ press: 'ArrowDown' });
     await el.updateComplete;
     expect(input.getAttribute('aria-activedescendant')).to.equal('option-1');
-    const changed = oneEvent(el, 'care-patient-change');
+    const changed = oneEvent(el, 'care-patient-change') as unknown as Promise<CarePatientChangeEvent>;
     await sendKeys({ press: 'Enter' });
     const { patient } = await changed;
     expect(patient!.name).to.equal('Daniel Okafor');

@@ -15,6 +15,7 @@ const SEARCH_DELAY_MS = 200;
 const PAGE_SIZE = 20;
 
 /**
+ * @tagname care-patient-picker
  * @summary Searchable patient selector: an ARIA combobox that searches
  * `GET /api/v1/patients?q=` as you type and shows the chosen patient's phone
  * number and SMS opt-out state.

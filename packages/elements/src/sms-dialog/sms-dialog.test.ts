@@ -1,6 +1,7 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { CareDialog } from '../dialog/dialog.js';
+import type { CareSmsSentEvent } from '../events.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
 import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
@@ -45,7 +46,7 @@ describe('care-sms-dialog', () => {
     await animationsDone();
     await expect(el).to.be.accessible();
 
-    const sent = oneEvent(el, 'care-sms-sent');
+    const sent = oneEvent(el, 'care-sms-sent') as unknown as Promise<CareSmsSentEvent>;
     await sendKeys({ press: 'Tab' });
     await sendKeys({ press: 'Tab' });
     expect(deepActiveElement() === send(), 'focus on Send').to.be.true;

@@ -16,6 +16,7 @@ import { smsDialogStyles } from './sms-dialog.styles.js';
 const MAX_LENGTH = 1600;
 
 /**
+ * @tagname care-sms-dialog
  * @summary Compose and send an SMS: choose a patient, see their number, type
  * with a live character and segment count (warning when Unicode shrinks
  * segments to 70 characters), send, and get a clear confirmation or reason for

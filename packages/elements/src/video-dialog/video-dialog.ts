@@ -4,6 +4,7 @@ import { videoIcon } from '../icons.js';
 import { PatientActionDialog } from '../internal/patient-action-dialog.js';
 
 /**
+ * @tagname care-video-dialog
  * @summary Start a video visit with a patient. For now it lets the practitioner
  * choose the patient; creating the room and the join link arrives with the
  * video issue.

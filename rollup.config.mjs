@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+
+/**
+ * Builds the browser packages:
+ * - `packages/sdk/dist/` and `packages/elements/dist/`: ESM for bundlers, with
+ *   dependencies left as imports (the CDN bundle is the self-contained one).
+ * - `packages/elements/dist/cdn/carecomms.js`: everything bundled, minified,
+ *   self-registering, dialogs and locales split into lazy chunks.
+ */
+
+/** Workspace sources import `./x.js` for `./x.ts` (TypeScript's convention). */
+function tsExtensions() {
+  return {
+    name: 'ts-extensions',
+    resolveId(source, importer) {
+      if (!importer || !source.startsWith('.') || !source.endsWith('.js')) return null;
+      const candidate = resolve(dirname(importer), source.replace(/\.js$/, '.ts'));
+      return existsSync(candidate) ? candidate : null;
+    },
+  };
+}
+
+const plugins = (minify) => [
+  tsExtensions(),
+  nodeResolve({ exportConditions: ['source', 'browser', 'import', 'default'], extensions: ['.ts', '.js', '.mjs'] }),
+  // Also compiles dependencies that publish TypeScript under the "source" condition (eventsource-parser).
+  esbuild({ target: 'es2022', tsconfig: 'tsconfig.json', include: /\.ts$/, exclude: [] }),
+  ...(minify ? [terser({ ecma: 2022, module: true, format: { comments: false } })] : []),
+];
+
+/** Keep bare imports external for the npm builds (the consumer's bundler dedupes Lit etc.). */
+const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
+
+export default [
+  {
+    input: 'packages/sdk/src/index.ts',
+    external,
+    plugins: plugins(false),
+    output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true },
+  },
+  {
+    input: { index: 'packages/elements/src/index.ts', define: 'packages/elements/src/define.ts' },
+    external,
+    plugins: plugins(false),
+    output: {
+      dir: 'packages/elements/dist',
+      format: 'es',
+      sourcemap: true,
+      preserveModules: true,
+      preserveModulesRoot: 'packages/elements/src',
+    },
+  },
+  {
+    input: { carecomms: 'packages/elements/src/define.ts' },
+    plugins: plugins(true),
+    output: {
+      dir: 'packages/elements/dist/cdn',
+      format: 'es',
+      sourcemap: true,
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+    },
+  },
+];
