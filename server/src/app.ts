@@ -99,11 +99,8 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   koa.use(requestHandling(logger));
   koa.use(securityHeaders());
   // Twilio's webhooks are form-encoded; they parse (and sign-check) their own bodies.
-  koa.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/webhooks/')) (ctx as { disableBodyParser?: boolean }).disableBodyParser = true;
-    await next();
-  });
-  koa.use(bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' }));
+  const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+  koa.use((ctx, next) => (ctx.path.startsWith('/webhooks/') ? next() : jsonBody(ctx, next)));
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));

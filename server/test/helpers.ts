@@ -185,11 +185,11 @@ export async function openEvents(server: { url: string }, token: string, lastEve
 }
 
 /** Polls `check` until it returns a truthy value (which is returned), or fails after `ms`. */
-export async function waitUntil<T>(check: () => Promise<T> | T, ms = 5000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitUntil<T>(check: () => Promise<T> | T, ms = 5000, what = 'condition'): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

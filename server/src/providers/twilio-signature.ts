@@ -27,6 +27,16 @@ export function isValidTwilioSignature(authToken: string, signature: string | un
   }
 }
 
+/** The same check for webhooks with a JSON body, signed through the URL's bodySHA256 parameter. */
+export function isValidTwilioBodySignature(authToken: string, signature: string | undefined, url: string, body: string): boolean {
+  if (!signature) return false;
+  try {
+    return twilio.validateRequestWithBody(authToken, signature, url, body);
+  } catch {
+    return false;
+  }
+}
+
 /** Twilio's signature for a URL and params (for tests and the benchmark's signed requests). */
 export function twilioSignature(authToken: string, url: string, params: WebhookParams): string {
   return twilio.getExpectedTwilioSignature(authToken, url, params as Record<string, string>);
