@@ -37,10 +37,10 @@ const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.start
 
 export default [
   {
-    input: 'packages/sdk/src/index.ts',
+    input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts' },
     external,
     plugins: plugins(false),
-    output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true },
+    output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {
     input: { index: 'packages/elements/src/index.ts', define: 'packages/elements/src/define.ts' },
