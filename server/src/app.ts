@@ -104,7 +104,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));
-  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR));
+  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR, { csp: true }));
   if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: true }));
 
   return {

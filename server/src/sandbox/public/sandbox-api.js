@@ -1,0 +1,45 @@
+/**
+ * The sandbox test API as the simulator uses it. Everything here is plain
+ * fetch/EventSource against this server: /sandbox/api/*.
+ */
+
+async function problemMessage(res) {
+  try {
+    const body = await res.json();
+    return body.detail || body.title || `HTTP ${res.status}`;
+  } catch {
+    return `HTTP ${res.status}`;
+  }
+}
+
+/** The phone's messages, oldest first; `after` gives only newer ones. */
+export async function listMessages(phone, after) {
+  const query = new URLSearchParams({ phone });
+  if (after) query.set('after', after);
+  const res = await fetch(`/sandbox/api/messages?${query}`);
+  if (!res.ok) throw new Error(await problemMessage(res));
+  return (await res.json()).items;
+}
+
+/** Texts the clinic from this phone; handled exactly as Twilio's inbound webhook. */
+export async function sendText(from, body, to) {
+  const res = await fetch('/sandbox/api/sms', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(to ? { from, body, to } : { from, body }),
+  });
+  if (!res.ok) throw new Error(await problemMessage(res));
+  return res.json();
+}
+
+/**
+ * Live messages for this phone (new, or a status change). Calls `onOpen` on
+ * every (re)connection so the caller can catch up on what it missed.
+ */
+export function watchMessages(phone, { onMessage, onOpen, onDown }) {
+  const source = new EventSource(`/sandbox/api/events?${new URLSearchParams({ phone })}`);
+  source.addEventListener('message', (event) => onMessage(JSON.parse(event.data)));
+  source.addEventListener('open', () => onOpen());
+  source.addEventListener('error', () => onDown());
+  return () => source.close();
+}

@@ -1,0 +1,84 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { api, FAST_OUTBOX_ENV, startServer, waitUntil, type TestServer } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('patient phone simulator: serving', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer('pglite', { env: FAST_OUTBOX_ENV });
+  });
+  after(() => server.close());
+
+  test('the page and its assets are served with the strict CSP and no inline script', async () => {
+    const page = await fetch(`${server.url}/sandbox/phone?phone=%2B61491570006`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type')!, /text\/html/);
+    const csp = page.headers.get('content-security-policy')!;
+    assert.match(csp, /script-src 'self'(;|$)/);
+    const html = await page.text();
+    for (const tag of html.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\bsrc="\/sandbox\/assets\//);
+    assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline event handlers');
+    for (const asset of ['phone.js', 'messages-view.js', 'sandbox-api.js', 'phone.css']) {
+      const res = await fetch(`${server.url}/sandbox/assets/${asset}`);
+      assert.equal(res.status, 200, asset);
+    }
+    const js = await (await fetch(`${server.url}/sandbox/assets/messages-view.js`)).text();
+    assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'message text is never parsed as HTML');
+  });
+});
+
+describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+  let server: TestServer;
+  let browser: import('playwright-core').Browser;
+  before(async () => {
+    server = await startServer('pglite', { env: FAST_OUTBOX_ENV });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server.close();
+  });
+
+  test('texts arrive live, as text; a reply and STOP reach the clinic', async () => {
+    const lee = await server.token('dr-lee');
+    const patients = (await api(server, '/api/v1/patients', { token: lee })).body.items as Array<{ id: string; name: string; phone: string }>;
+    const james = patients.find((p) => p.name === "James O'Connor")!;
+    const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/sandbox/phone?phone=${encodeURIComponent(james.phone)}`);
+    await page.waitForSelector('#connection[data-live="true"]');
+
+    await api(server, `/api/v1/patients/${james.id}/messages`, { token: lee, body: { body: 'Hello <img src=x onerror=alert(1)> https://example.com/visit' } });
+    const bubble = page.locator('.bubble.in').last();
+    await bubble.waitFor();
+    assert.equal(await bubble.textContent(), 'Hello <img src=x onerror=alert(1)> https://example.com/visit');
+    assert.equal(await page.locator('.bubble img').count(), 0);
+    assert.equal(await bubble.locator('a').getAttribute('href'), 'https://example.com/visit');
+    assert.equal(await page.locator('#clinic-name').textContent(), 'Demo Clinic');
+    await page.locator('.meta.in').last().waitFor();
+    // Fits a 375px screen without sideways scrolling.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375));
+
+    await page.fill('#reply', 'Got it, thanks');
+    await page.keyboard.press('Enter');
+    await page.locator('.bubble.out', { hasText: 'Got it, thanks' }).waitFor();
+    const latest = await waitUntil(async () => {
+      const items = (await api(server, `/api/v1/correspondence?patientId=${james.id}&limit=1`, { token: lee })).body.items;
+      return items[0]?.direction === 'inbound' && items[0];
+    }, 5000, 'the reply in the history');
+    assert.equal(latest.body, 'Got it, thanks');
+
+    await page.click('[data-reply="STOP"]');
+    await waitUntil(async () => (await api(server, `/api/v1/patients/${james.id}`, { token: lee })).body.optedOut, 5000, 'opt-out');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
