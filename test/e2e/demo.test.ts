@@ -1,0 +1,134 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, startRealServer, type RunningServer } from './harness.js';
+
+/**
+ * The demo as a new user meets it: the real server binary in demo mode on
+ * embedded PGlite, the demo EHR page in Chromium, the widget inside it.
+ */
+describe('demo EHR page', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let apiKey: string;
+  before(async () => {
+    server = await startRealServer();
+    browser = await launchBrowser();
+    apiKey = JSON.parse(readFileSync(path.join(server.dataDir, 'demo-api-keys.json'), 'utf8')).demoClinicApiKey;
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function open(width: number, height = 900): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width, height } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(server.url + '/');
+    await page.getByRole('list', { name: 'Correspondence' }).getByRole('listitem').first().waitFor();
+    return { page, errors };
+  }
+
+  const logEntry = (patient: string, body: string) =>
+    fetch(`${server.url}/api/v1/admin/correspondence`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ patient, channel: 'sms', direction: 'inbound', body }),
+    }).then((res) => res.json() as Promise<{ id: string }>);
+
+  test('shows the action bar for the server’s features and the patient’s history, with no errors', async () => {
+    const { page, errors } = await open(1280);
+    const token = await page.evaluate(() => document.querySelector('care-comms')!.getAttribute('token'));
+    const session = await (await fetch(`${server.url}/api/v1/session`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const labels: Record<string, string> = { sms: 'Send SMS', voice: 'Make Call', video: 'Video Call' };
+    for (const [feature, label] of Object.entries(labels)) {
+      const button = page.getByRole('button', { name: label, exact: true });
+      assert.equal(await button.isVisible(), session.features.includes(feature), `${label} shown iff the server offers ${feature}`);
+    }
+    assert.ok(session.features.length > 0, 'the demo server offers at least SMS');
+    const items = page.getByRole('list', { name: 'Correspondence' }).getByRole('listitem');
+    assert.ok((await items.count()) >= 3);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('filters the history by channel', async () => {
+    const { page } = await open(1280);
+    const items = page.getByRole('list', { name: 'Correspondence' }).getByRole('listitem');
+    const all = await items.count();
+    await page.getByRole('radio', { name: 'SMS' }).check();
+    await page.waitForFunction(
+      (count) => {
+        const list = document.querySelector('care-comms')?.shadowRoot?.querySelector('care-correspondence-list');
+        const rows = list?.shadowRoot?.querySelectorAll('[role=listitem]') ?? [];
+        return rows.length > 0 && rows.length < count;
+      },
+      all,
+    );
+    const texts = await items.allInnerTexts();
+    assert.ok(texts.length > 0);
+    for (const text of texts) assert.match(text, /^SMS/);
+    await page.close();
+  });
+
+  test('a new entry appears live, rendered as text', async () => {
+    const { page } = await open(1280);
+    const name = (await page.locator('#patient-mrn').innerText()).trim();
+    const body = '<img src=x onerror="window.__pwned=1"> Running 10 min late, sorry!';
+    await logEntry(name, body);
+    const item = page.getByRole('listitem').filter({ hasText: 'Running 10 min late, sorry!' });
+    await item.waitFor({ timeout: 10_000 });
+    assert.ok((await item.innerText()).includes('<img src=x'));
+    assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
+    await page.close();
+  });
+
+  test('the practitioner switcher re-mints the session: Dr Patel sees only granted patients', async () => {
+    const { page } = await open(1280);
+    await page.locator('#practitioner-select').selectOption('dr-patel');
+    await page.waitForFunction(() => ![...document.querySelectorAll('#patient-select option')].some((o) => o.textContent === 'Lucas Silva'));
+    const options = (await page.locator('#patient-select option').allInnerTexts()).map((o) => o.trim());
+    assert.deepEqual(options.filter((o) => o !== 'All patients').sort(), ['Aiko Tanaka', 'Fatima Rahman', 'Margaret Thompson']);
+    await page.locator('care-comms').getByText('Dr Ravi Patel', { exact: true }).waitFor();
+    await page.close();
+  });
+
+  test('the SMS dialog opens, closes with Escape and gives focus back', async () => {
+    const { page } = await open(1280);
+    const opener = page.getByRole('button', { name: 'Send SMS', exact: true });
+    await opener.click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    assert.ok(await dialog.isVisible());
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    const focused = await page.evaluate(() => {
+      let el: Element | null = document.activeElement;
+      while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+      return el?.textContent?.trim();
+    });
+    assert.equal(focused, 'Send SMS');
+    await page.close();
+  });
+
+  test('fits a 375 px phone without sideways scrolling', async () => {
+    const { page, errors } = await open(375, 800);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
+    await page.getByRole('button', { name: 'Send SMS', exact: true }).click();
+    await page.getByRole('dialog').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('stops cleanly on SIGTERM', async () => {
+    const code = await server.stop('SIGTERM');
+    assert.equal(code, 0, server.output());
+  });
+});
