@@ -47,8 +47,10 @@ for (const step of steps) {
     stepFailed = Number(/^# fail (\d+)/m.exec(output)?.[1] ?? 0);
   } else if (step.kind === 'wtr') {
     // @web/test-runner's summary: "N passed, M failed" (either part may be absent).
-    passed += Number(/(\d+) passed/.exec(output)?.[1] ?? 0);
-    stepFailed = Number(/(\d+) failed/.exec(output)?.[1] ?? 0);
+    // It prints progress lines too: the totals are the last ones.
+    const last = (re) => Number([...output.matchAll(re)].at(-1)?.[1] ?? 0);
+    passed += last(/(\d+) passed/g);
+    stepFailed = last(/(\d+) failed/g);
   }
   // A step that failed without reporting failed tests (a crash, a type error) counts once.
   if (code !== 0) {

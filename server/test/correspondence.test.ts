@@ -35,9 +35,10 @@ for (const kind of databases()) {
       assert.deepEqual(times, [...times].sort((a, b) => b - a));
       assert.deepEqual(Object.keys(items[0]!).sort(), [
         'body', 'channel', 'contact', 'createdAt', 'direction', 'durationSeconds', 'errorCode', 'hasRecording', 'id', 'notes',
-        'patientId', 'practitionerId', 'providerSid', 'segments', 'session', 'status', 'updatedAt',
+        'patientId', 'patientName', 'practitionerId', 'providerSid', 'segments', 'session', 'status', 'updatedAt',
       ]);
       assert.deepEqual(new Set(items.map((e) => e.channel)), new Set(['sms', 'email', 'voice', 'video']));
+      assert.ok(items.every((e) => (e as Entry & { patientName: string }).patientName === 'Margaret Thompson'));
     });
 
     test('filters by channel and direction', async () => {

@@ -16,6 +16,8 @@ export interface Patient {
 export interface CorrespondenceEntry {
   id: string;
   patientId: string;
+  /** The patient's name, for lists that span patients. Render as text. */
+  patientName: string;
   /** null for inbound entries. */
   practitionerId: string | null;
   channel: Channel;

@@ -28,6 +28,7 @@ export const Correspondence = z
   .object({
     id: z.uuid(),
     patientId: z.uuid(),
+    patientName: z.string(),
     practitionerId: z.uuid().nullable(),
     channel: z.enum(CHANNELS),
     direction: z.enum(DIRECTIONS),

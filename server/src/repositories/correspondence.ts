@@ -34,25 +34,34 @@ export interface HistoryQuery {
 /** SQL text of created_at with microseconds, UTC: the exact keyset value a cursor carries. */
 const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** Every entry read or written comes back with its patient's name (entries are shown in lists spanning patients). */
+const PATIENT_NAME = '(SELECT p.name FROM patients p WHERE p.id = correspondence.patient_id) AS patient_name';
+const WITH_NAME = ['correspondence.*', PATIENT_NAME];
+
 /** The correspondence history and its status events. */
 export class CorrespondenceRepository {
   constructor(private readonly db: Knex) {}
 
+  private one(db: Knex, where: Record<string, string>, lock = false): Promise<CorrespondenceRow | undefined> {
+    const query = db('correspondence').select(WITH_NAME.map((c) => db.raw(c))).where(where).first();
+    return (lock ? query.forUpdate() : query) as Promise<CorrespondenceRow | undefined>;
+  }
+
   async insert(entry: NewCorrespondence, db: Knex = this.db): Promise<CorrespondenceRow> {
     const [row] = await db('correspondence')
       .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
-      .returning('*');
+      .returning(WITH_NAME.map((c) => db.raw(c)) as never);
     return row as CorrespondenceRow;
   }
 
   async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
-    return db<CorrespondenceRow>('correspondence').where({ tenant_id: tenantId, id }).first();
+    return this.one(db, { tenant_id: tenantId, id });
   }
 
   /** Locks an entry for a status change: by our id when the callback carries it, else by provider SID. */
   async lockForUpdate(target: { id?: string | null; providerSid?: string | null }, db: Knex): Promise<CorrespondenceRow | undefined> {
-    if (target.id) return db<CorrespondenceRow>('correspondence').where({ id: target.id }).forUpdate().first();
-    if (target.providerSid) return db<CorrespondenceRow>('correspondence').where({ provider_sid: target.providerSid }).forUpdate().first();
+    if (target.id) return this.one(db, { id: target.id }, true);
+    if (target.providerSid) return this.one(db, { provider_sid: target.providerSid }, true);
     return undefined;
   }
 
@@ -64,7 +73,7 @@ export class CorrespondenceRepository {
     const [row] = await db('correspondence')
       .where({ id })
       .update({ ...changes, updated_at: db.fn.now() })
-      .returning('*');
+      .returning(WITH_NAME.map((c) => db.raw(c)) as never);
     return row as CorrespondenceRow;
   }
 
@@ -91,7 +100,7 @@ export class CorrespondenceRepository {
   }
 
   async findByProviderSid(tenantId: string, providerSid: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
-    return db<CorrespondenceRow>('correspondence').where({ tenant_id: tenantId, provider_sid: providerSid }).first();
+    return this.one(db, { tenant_id: tenantId, provider_sid: providerSid });
   }
 
   /** Of these patients, the one most recently texted (who a reply from their shared number most likely comes from). */
@@ -108,7 +117,8 @@ export class CorrespondenceRepository {
   /** A page of history, newest first, only of patients the practitioner may see. */
   async history(query: HistoryQuery): Promise<Array<CorrespondenceRow & { cursor_at: string }>> {
     const q = this.db('correspondence as c')
-      .select('c.*', this.db.raw(`${EXACT_CREATED_AT} as cursor_at`))
+      .select('c.*', this.db.raw('p.name as patient_name'), this.db.raw(`${EXACT_CREATED_AT} as cursor_at`))
+      .join('patients as p', 'p.id', 'c.patient_id')
       .where('c.tenant_id', query.tenantId)
       .whereExists((sub) =>
         sub

@@ -33,6 +33,8 @@ export interface CorrespondenceRow {
   segments: number | null;
   created_at: Date;
   updated_at: Date;
+  /** Joined from patients by every correspondence read. */
+  patient_name: string;
 }
 
 export interface PractitionerRow {
@@ -68,6 +70,7 @@ export function toCorrespondence(row: CorrespondenceRow): CorrespondenceEntry {
   return {
     id: row.id,
     patientId: row.patient_id,
+    patientName: row.patient_name,
     practitionerId: row.practitioner_id,
     channel: row.channel,
     direction: row.direction,

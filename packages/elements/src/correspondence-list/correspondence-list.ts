@@ -93,7 +93,6 @@ export class CareCorrespondenceList extends LitElement {
   @state() private moreFailed = false;
   @state() private streamState: EventStreamState | null = null;
   @state() private announcement = '';
-  @state() private patientNames = new Map<string, string>();
   @state() private virtualize?: (typeof import('@lit-labs/virtualizer/virtualize.js'))['virtualize'];
 
   private nextCursor: string | null = null;
@@ -103,7 +102,6 @@ export class CareCorrespondenceList extends LitElement {
   private pendingLive: CorrespondenceEntry[] = [];
   private unsubscribe: (() => void) | undefined;
   private subscribedClient: CareClient | undefined;
-  private requestedNames = new Set<string>();
   /** Last row index the virtualizer rendered, to keep loading while the end is still in view. */
   private lastRenderedIndex = 0;
 
@@ -132,8 +130,6 @@ export class CareCorrespondenceList extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') && this.client !== this.subscribedClient) {
       this.subscribedClient = this.client;
-      this.patientNames = new Map();
-      this.requestedNames.clear();
       this.subscribe();
     }
     if (changed.has('client') || changed.has('patientId') || changed.has('channel') || changed.has('pageSize')) {
@@ -161,7 +157,6 @@ export class CareCorrespondenceList extends LitElement {
       this.nextCursor = page.nextCursor;
       this.loadState = 'ready';
       for (const entry of this.pendingLive.splice(0)) this.upsert(entry);
-      this.resolvePatientNames(page.items);
     } catch (error) {
       if (generation !== this.generation) return;
       this.loadState = 'error';
@@ -189,7 +184,6 @@ export class CareCorrespondenceList extends LitElement {
     const oldest = this.entries.at(-1);
     if (this.nextCursor && oldest && newestFirst(entry, oldest) > 0) return;
     this.entries = [...this.entries, entry].sort(newestFirst);
-    this.resolvePatientNames([entry]);
   }
 
   private inFilter(entry: CorrespondenceEntry): boolean {
@@ -221,7 +215,9 @@ export class CareCorrespondenceList extends LitElement {
   private onCareEvent(event: CareEvent): void {
     if (event.type === 'patient.updated') {
       const patient = event.data as Patient;
-      if (this.patientNames.has(patient.id)) this.patientNames = new Map(this.patientNames).set(patient.id, patient.name);
+      if (this.entries.some((e) => e.patientId === patient.id && e.patientName !== patient.name)) {
+        this.entries = this.entries.map((e) => (e.patientId === patient.id ? { ...e, patientName: patient.name } : e));
+      }
       return;
     }
     if (!ENTRY_EVENTS.has(event.type)) return;
@@ -244,7 +240,6 @@ export class CareCorrespondenceList extends LitElement {
       const known = new Set(this.entries.map((e) => e.id));
       this.entries = [...this.entries, ...page.items.filter((e) => !known.has(e.id))];
       this.nextCursor = page.nextCursor;
-      this.resolvePatientNames(page.items);
     } catch (error) {
       if (generation !== this.generation) return;
       this.moreFailed = true;
@@ -256,22 +251,6 @@ export class CareCorrespondenceList extends LitElement {
       // The end may still be in view (tall screen, fast scroll) with no range change to come.
       await this.updateComplete;
       this.loadMoreIfNearEnd();
-    }
-  }
-
-  /** Fetches names for the patients shown when the list spans several patients (entries carry only ids). */
-  private resolvePatientNames(entries: CorrespondenceEntry[]): void {
-    const client = this.client;
-    if (this.patientId || !client) return;
-    for (const id of new Set(entries.map((e) => e.patientId))) {
-      if (this.requestedNames.has(id)) continue;
-      this.requestedNames.add(id);
-      client.patients.get(id).then(
-        (patient) => {
-          if (this.client === client) this.patientNames = new Map(this.patientNames).set(id, patient.name);
-        },
-        () => this.requestedNames.delete(id),
-      );
     }
   }
 
@@ -340,7 +319,7 @@ export class CareCorrespondenceList extends LitElement {
   protected renderEntry(entry: CorrespondenceEntry, index: number) {
     const tone = DANGER_STATUSES.has(entry.status) ? 'danger' : SUCCESS_STATUSES.has(entry.status) ? 'success' : '';
     const outbound = entry.direction === 'outbound';
-    const patientName = this.patientId ? null : (this.patientNames.get(entry.patientId) ?? '');
+    const patientName = this.patientId ? null : entry.patientName;
     const hasDuration = entry.durationSeconds !== null && (entry.channel === 'voice' || entry.channel === 'video');
     return html`<div
       class="row"

@@ -54,6 +54,7 @@ export function makeEntries(count: number, start = Date.parse('2025-06-02T09:00:
     return {
       id: `entry-${String(count - i).padStart(5, '0')}`,
       patientId: patients[i % patients.length]!.id,
+      patientName: patients[i % patients.length]!.name,
       practitionerId: direction === 'inbound' ? null : session.practitioner.id,
       channel,
       direction,
@@ -79,6 +80,7 @@ export function newEntry(overrides: Partial<CorrespondenceEntry> = {}): Correspo
   return {
     id: `entry-live-${Math.random().toString(36).slice(2, 10)}`,
     patientId: 'pat-1',
+    patientName: patients[0]!.name,
     practitionerId: null,
     channel: 'sms',
     direction: 'inbound',
