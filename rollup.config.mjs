@@ -6,7 +6,7 @@ import esbuild from 'rollup-plugin-esbuild';
 
 /**
  * Builds the browser packages:
- * - `packages/sdk/dist/` and `packages/elements/dist/`: ESM for bundlers, with
+ * - `packages/core/dist/`, `packages/sdk/dist/` and `packages/elements/dist/`: ESM for bundlers, with
  *   dependencies left as imports (the CDN bundle is the self-contained one).
  * - `packages/elements/dist/cdn/carecomms.js`: everything bundled, minified,
  *   self-registering, dialogs and locales split into lazy chunks.
@@ -36,6 +36,12 @@ const plugins = (minify) => [
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 
 export default [
+  {
+    input: { index: 'packages/core/src/index.ts', phone: 'packages/core/src/phone.ts' },
+    external,
+    plugins: plugins(false),
+    output: { dir: 'packages/core/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
+  },
   {
     input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts' },
     external,
