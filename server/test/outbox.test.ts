@@ -149,3 +149,33 @@ for (const kind of databases()) {
     });
   });
 }
+
+if (process.env.TEST_DATABASE_URL) {
+  describe('outbox across server instances (postgres)', () => {
+    test('two instances share one queue: every message is sent exactly once', async () => {
+      const a = await startServer('postgres', { env: FAST_OUTBOX_ENV });
+      const url = (a.db.knex.client.config.connection as { connectionString: string }).connectionString;
+      const b = await startServer('postgres', { env: FAST_OUTBOX_ENV, databaseUrl: url });
+      try {
+        const token = await a.token('dr-lee');
+        const patients = (await api(a, '/api/v1/patients', { token })).body.items as Array<{ id: string; name: string }>;
+        const margaret = patients.find((p) => p.name === 'Margaret Thompson')!;
+        const ids: string[] = [];
+        for (let i = 0; i < 30; i += 1) {
+          const target = i % 2 === 0 ? a : b;
+          ids.push((await api(target, `/api/v1/patients/${margaret.id}/messages`, { token, body: { body: `shared queue ${i}` } })).body.id);
+        }
+        await waitUntil(async () => {
+          const rows = await a.db.knex('correspondence').whereIn('id', ids).pluck('status');
+          return rows.every((s: string) => s === 'delivered');
+        }, 15_000, 'all delivered');
+        const copies = await a.db.knex('sandbox_messages').whereIn('reference', ids).select('reference').count({ n: '*' }).groupBy('reference');
+        assert.equal(copies.length, ids.length);
+        assert.ok(copies.every((c) => Number(c.n) === 1));
+      } finally {
+        await b.close();
+        await a.close();
+      }
+    });
+  });
+}

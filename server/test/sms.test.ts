@@ -67,6 +67,7 @@ for (const kind of databases()) {
         assert.equal(res.body.segments, 1);
         assert.deepEqual(res.body.session, { encoding: 'GSM-7' });
         assert.equal(res.body.contact, margaret.phone);
+        assert.ok(Date.parse((res.body as unknown as { updatedAt: string }).updatedAt) >= Date.parse((res.body as unknown as { createdAt: string }).createdAt));
         const id = res.body.id;
         await events.waitFor((e) => e.some((x) => x.event === 'correspondence.updated' && JSON.parse(x.data).id === id && JSON.parse(x.data).status === 'delivered'));
         const mine = events.events.filter((x) => JSON.parse(x.data).id === id);

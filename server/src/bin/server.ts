@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   if (config.demo) {
     lines.push(`  Demo EHR page:      ${origin}/`);
     lines.push(`  API description:   ${origin}/api/v1/openapi.json`);
+    if (!config.twilio) lines.push(`  Patient phone:     ${origin}/sandbox/phone?phone=%2B61491570006  (Margaret Thompson's simulated phone)`);
     try {
       JSON.parse(readFileSync(path.join(config.dataDir, 'demo-api-keys.json'), 'utf8'));
       lines.push(`  Demo API keys:     ${path.join(path.relative(process.cwd(), config.dataDir), 'demo-api-keys.json')}`);

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './20261126010000_initial.js';
 import * as outbox from './20261126020000_outbox.js';
+import * as correspondenceUpdatedAt from './20261126030000_correspondence_updated_at.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ interface Migration {
 const migrations: Array<[string, Migration]> = [
   ['20261126010000_initial', initial],
   ['20261126020000_outbox', outbox],
+  ['20261126030000_correspondence_updated_at', correspondenceUpdatedAt],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -8,6 +8,8 @@ import { ProviderError, type MessagingProvider, type OutboundSms, type ProviderM
 import type { SmsService, SystemActor } from '../services/sms.js';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+const PRUNE_EVERY_MS = 3600_000;
+const KEEP_FINISHED_MS = 7 * 24 * 3600_000;
 
 /** Exponential back-off with jitter; never sooner than the provider's Retry-After. */
 export function retryDelay(attempt: number, baseMs: number, retryAfterMs: number | null, random: () => number = Math.random): number {
@@ -28,6 +30,7 @@ export class OutboxWorker {
   private wake: (() => void) | null = null;
   private poked = false;
   private unlisten: (() => Promise<void>) | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private readonly actor: SystemActor = { type: 'system', id: 'outbox', requestId: null, ip: null };
 
   constructor(
@@ -52,12 +55,17 @@ export class OutboxWorker {
       (error) => this.deps.logger.error({ err: { message: error.message } }, 'outbox listener failed'),
     );
     this.loop = this.run();
+    this.pruneTimer = setInterval(() => {
+      this.deps.repos.outbox.pruneFinishedBefore(new Date(Date.now() - KEEP_FINISHED_MS)).catch(() => undefined);
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
   }
 
   /** Stops claiming and waits for the sends in progress to finish. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.wake?.();
     await this.loop;
     this.loop = null;

@@ -85,6 +85,11 @@ export class OutboxRepository {
     return n > 0;
   }
 
+  /** Deletes finished rows older than `date` (the correspondence entry keeps the outcome). */
+  async pruneFinishedBefore(date: Date): Promise<number> {
+    return this.db('outbox').whereIn('state', ['done', 'failed']).andWhere('updated_at', '<', date).delete();
+  }
+
   async findByCorrespondence(correspondenceId: string): Promise<OutboxRow | undefined> {
     return this.db<OutboxRow>('outbox').where({ correspondence_id: correspondenceId }).first();
   }
