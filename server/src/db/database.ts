@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import ClientPgLite from 'knex-pglite';
 import { knex, type Knex } from './knex.js';
 import { migrationSource } from '../migrations/index.js';
+import { Notifier, registerNotifier } from './notify.js';
 
 /** Channel every realtime write notifies on; the payload is the realtime_events id. */
 export const EVENTS_CHANNEL = 'carecomms_events';
@@ -17,6 +18,8 @@ export const EVENTS_CHANNEL = 'carecomms_events';
 export interface Database {
   kind: 'postgres' | 'pglite';
   knex: Knex;
+  /** Sends queued after-commit notifications (see `notifyAfterCommit`). */
+  notifier: Notifier;
   /** Calls `onNotify` with each payload sent on `channel`; resolves to an unlisten function. */
   listen(channel: string, onNotify: (payload: string) => void, onError?: (error: Error) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -47,9 +50,11 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
   const listeners = new Set<pg.Client>();
+  const notifier = withNotifier(db);
   return {
     kind: 'postgres',
     knex: db,
+    notifier,
     async listen(channel, onNotify, onError) {
       // A dedicated connection: LISTEN cannot share the pool.
       const client = new pg.Client({ connectionString: url, application_name: 'carecomms-listen' });
@@ -66,6 +71,7 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
       };
     },
     async close() {
+      await notifier.drain();
       await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
       await db.destroy();
     },
@@ -82,9 +88,11 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     connection: (() => ({ pglite })) as unknown as Knex.Config['connection'],
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
+  const notifier = withNotifier(db);
   return {
     kind: 'pglite',
     knex: db,
+    notifier,
     async listen(channel, onNotify) {
       const unlisten = await pglite.listen(channel, onNotify);
       return async () => {
@@ -92,10 +100,18 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       };
     },
     async close() {
+      await notifier.drain();
       await db.destroy();
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+function withNotifier(db: Knex): Notifier {
+  // Losing a notification only delays a live update (listeners also sweep); nothing to do but carry on.
+  const notifier = new Notifier(db, () => undefined);
+  registerNotifier(db, notifier);
+  return notifier;
 }
 
 /** Whether an error means the database cannot be reached (→ 503, not 500). */

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { EVENTS_CHANNEL } from '../db/database.js';
+import { notifiedIds } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository, RealtimeEventRow } from '../repositories/realtime-events.js';
@@ -16,13 +17,18 @@ export interface Subscriber {
   send(event: OutgoingEvent): void;
 }
 
+const SWEEP_INTERVAL_MS = 5_000;
+const SWEEP_WINDOW_S = 60;
+
 const toOutgoing = (row: RealtimeEventRow): OutgoingEvent => ({ id: String(row.id), type: row.type, data: row.payload });
 
 /**
  * Fans committed events out to the SSE sessions allowed to see them. Each
- * instance LISTENs on the database; a NOTIFY carries only an event id, the
- * event itself is read back and checked against patient_access, so one
- * instance's write reaches every instance's browsers.
+ * instance LISTENs on the database; a NOTIFY carries only event ids, the
+ * events themselves are read back and checked against patient_access, so one
+ * instance's write reaches every instance's browsers. Notifications are hints
+ * (see `Notifier`): a sweep of the last minute's events every few seconds
+ * delivers anything whose hint was lost, once.
  */
 export class RealtimeHub {
   private readonly byPractitioner = new Map<string, Set<Subscriber>>();
@@ -30,6 +36,9 @@ export class RealtimeHub {
   private flushing: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** Ids delivered recently, with when: what the sweep must not send twice. */
+  private readonly delivered = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -49,10 +58,27 @@ export class RealtimeHub {
     };
     this.pruneTimer = setInterval(prune, 3600_000);
     this.pruneTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  /** Delivers events of the last minute that no notification brought (e.g. a writer crashed after commit). */
+  async sweep(): Promise<void> {
+    const cutoff = Date.now() - 2 * SWEEP_WINDOW_S * 1000;
+    for (const [id, at] of this.delivered) if (at < cutoff) this.delivered.delete(id);
+    if (this.byPractitioner.size === 0) return;
+    try {
+      const rows = await this.events.recent(SWEEP_WINDOW_S);
+      const missed = rows.filter((r) => !this.delivered.has(String(r.id)));
+      if (missed.length > 0) await this.deliverRows(missed);
+    } catch (error) {
+      this.logger.warn({ err: { message: (error as Error).message } }, 'realtime sweep failed');
+    }
   }
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.unlisten?.();
     this.unlisten = null;
     await this.flushing;
@@ -81,8 +107,9 @@ export class RealtimeHub {
   }
 
   private enqueue(payload: string): void {
-    if (!/^\d+$/.test(payload)) return;
-    this.pending.add(payload);
+    const ids = notifiedIds(payload).filter((id) => /^\d+$/.test(id));
+    if (ids.length === 0) return;
+    for (const id of ids) this.pending.add(id);
     this.flushing ??= Promise.resolve().then(() => this.flush());
   }
 
@@ -101,8 +128,14 @@ export class RealtimeHub {
   }
 
   private async deliver(ids: string[]): Promise<void> {
-    if (this.byPractitioner.size === 0) return;
-    const rows = await this.events.byIds(ids);
+    const fresh = ids.filter((id) => !this.delivered.has(id));
+    if (this.byPractitioner.size === 0 || fresh.length === 0) return;
+    await this.deliverRows(await this.events.byIds(fresh));
+  }
+
+  private async deliverRows(rows: RealtimeEventRow[]): Promise<void> {
+    const now = Date.now();
+    for (const row of rows) this.delivered.set(String(row.id), now);
     const patientIds = [...new Set(rows.map((r) => r.patient_id).filter((id): id is string => id !== null))];
     const grants = await this.patients.practitionersWithAccess(patientIds);
     const allowed = new Map<string, string[]>();

@@ -1,3 +1,4 @@
+import { notifyAfterCommit } from '../db/notify.js';
 import type { Knex } from '../db/knex.js';
 
 /** NOTIFY channel that wakes outbox workers when a row is added. */
@@ -37,7 +38,7 @@ export class OutboxRepository {
   /** Adds work inside the caller's transaction; workers are woken when it commits. */
   async enqueue(row: { tenantId: string; kind: OutboxKind; correspondenceId: string }, db: Knex = this.db): Promise<void> {
     await db('outbox').insert({ tenant_id: row.tenantId, kind: row.kind, correspondence_id: row.correspondenceId });
-    await db.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, '']);
+    notifyAfterCommit(db, OUTBOX_CHANNEL, 'new');
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Knex } from '../db/knex.js';
 import { EVENTS_CHANNEL } from '../db/database.js';
+import { notifyAfterCommit } from '../db/notify.js';
 
 export interface RealtimeEventRow {
   id: string;
@@ -11,9 +12,9 @@ export interface RealtimeEventRow {
 }
 
 /**
- * The durable event log behind SSE. Each write inserts a row and NOTIFYs its id
- * in the same transaction, so listeners hear only of committed events and a
- * reconnecting client can replay what it missed from `Last-Event-ID`.
+ * The durable event log behind SSE. Each write inserts a row and, once its
+ * transaction commits, NOTIFYs the id, so listeners hear only of committed
+ * events and a reconnecting client can replay what it missed from `Last-Event-ID`.
  */
 export class RealtimeEventRepository {
   constructor(private readonly db: Knex) {}
@@ -23,7 +24,7 @@ export class RealtimeEventRepository {
       .insert({ tenant_id: event.tenantId, patient_id: event.patientId, type: event.type, payload: JSON.stringify(event.payload) })
       .returning('id');
     const id = String((row as { id: string }).id);
-    await db.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, id]);
+    notifyAfterCommit(db, EVENTS_CHANNEL, id);
     return id;
   }
 
@@ -42,6 +43,14 @@ export class RealtimeEventRepository {
       )
       .orderBy('e.id')
       .limit(limit);
+  }
+
+  /** Events written in the last `seconds`, for the hub's sweep. */
+  async recent(seconds: number): Promise<RealtimeEventRow[]> {
+    return this.db<RealtimeEventRow>('realtime_events')
+      .where('created_at', '>', this.db.raw(`now() - make_interval(secs => ?)`, [seconds]))
+      .orderBy('id')
+      .limit(2000);
   }
 
   async pruneOlderThan(date: Date): Promise<number> {

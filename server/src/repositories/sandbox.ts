@@ -1,3 +1,4 @@
+import { notifyAfterCommit } from '../db/notify.js';
 import type { Knex } from '../db/knex.js';
 
 /** NOTIFY channel for sandbox phone inbox changes; the payload is the sandbox message id. */
@@ -25,7 +26,7 @@ export class SandboxRepository {
     return this.db.transaction(async (trx) => {
       const [inserted] = await trx('sandbox_messages').insert(row).returning('*');
       const message = normalise(inserted as SandboxMessageRow);
-      await trx.raw('SELECT pg_notify(?, ?)', [SANDBOX_CHANNEL, message.id]);
+      notifyAfterCommit(trx, SANDBOX_CHANNEL, String(message.id));
       return message;
     });
   }
@@ -35,7 +36,7 @@ export class SandboxRepository {
       const [row] = await trx('sandbox_messages').where({ sid }).update({ status, updated_at: trx.fn.now() }).returning('*');
       if (!row) return undefined;
       const message = normalise(row as SandboxMessageRow);
-      await trx.raw('SELECT pg_notify(?, ?)', [SANDBOX_CHANNEL, message.id]);
+      notifyAfterCommit(trx, SANDBOX_CHANNEL, String(message.id));
       return message;
     });
   }

@@ -1,3 +1,4 @@
+import { notifiedIds } from '../db/notify.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { SANDBOX_CHANNEL, type SandboxMessageRow, type SandboxRepository } from '../repositories/sandbox.js';
@@ -41,14 +42,17 @@ export class SandboxPhoneHub {
   }
 
   private dispatch(payload: string): void {
-    if (!/^\d+$/.test(payload) || this.listeners.size === 0) return;
+    const ids = notifiedIds(payload).filter((id) => /^\d+$/.test(id));
+    if (ids.length === 0 || this.listeners.size === 0) return;
     // In order: a status change must not overtake the message it belongs to.
     this.chain = this.chain.then(async () => {
-      try {
-        const row = await this.repo.findById(payload);
-        if (row) for (const listener of this.listeners.get(row.phone) ?? []) listener(row);
-      } catch (error) {
-        this.logger.warn({ err: { message: (error as Error).message } }, 'sandbox event delivery failed');
+      for (const id of ids) {
+        try {
+          const row = await this.repo.findById(id);
+          if (row) for (const listener of this.listeners.get(row.phone) ?? []) listener(row);
+        } catch (error) {
+          this.logger.warn({ err: { message: (error as Error).message } }, 'sandbox event delivery failed');
+        }
       }
     });
   }
