@@ -25,6 +25,20 @@ import { createProvider, SANDBOX_DEFAULT_NUMBER, type MessagingProvider } from '
 import { SandboxProvider } from './providers/sandbox.js';
 import { SandboxPhoneHub } from './sandbox/hub.js';
 import { createServices } from './services/index.js';
+import { SignallingHub } from './realtime/signalling.js';
+import { CallTokens } from './auth/call-tokens.js';
+import { SDK_BROWSER_DIR } from './routes/pages.js';
+import { CallRepository } from './repositories/calls.js';
+import { registerCallRoutes } from './routes/calls.js';
+import { registerSandboxCallRoutes } from './routes/sandbox-calls.js';
+import { registerVoiceWebhooks } from './routes/voice-webhooks.js';
+import { SandboxVoiceProvider } from './providers/voice-sandbox.js';
+import { TwilioVoiceProvider } from './providers/voice-twilio.js';
+import type { VoiceProvider } from './providers/voice.js';
+import { CallService } from './services/calls.js';
+
+/** How often calls nobody reports on any more are closed. */
+const CALL_EXPIRY_SWEEP_MS = 60_000;
 
 export interface AppDeps {
   config: Config;
@@ -39,6 +53,10 @@ export interface CareApp {
   services: ReturnType<typeof createServices>;
   provider: MessagingProvider;
   outbox: OutboxWorker;
+  calls: CallService;
+  voice: VoiceProvider;
+  /** Sandbox WebRTC signalling for video visits (and calls). */
+  signalling: SignallingHub;
   /** Starts background work (realtime listener, outbox worker, sandbox). */
   start(): Promise<void>;
   /** Ends event streams and background work, waiting for sends in flight; the caller closes the HTTP server and database. */
@@ -65,6 +83,30 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   });
   const outbox = new OutboxWorker({ db, repos, sms: services.sms, provider, config: config.outbox, baseUrl: config.baseUrl, logger });
   const sandboxHub = provider instanceof SandboxProvider ? new SandboxPhoneHub(db, repos.sandbox, logger) : null;
+  const signalling = new SignallingHub();
+  const callTokens = new CallTokens(config.sessionSecret);
+  // The sandbox posts its status callbacks to the same handler Twilio's webhooks reach.
+  const voice: VoiceProvider = config.twilio
+    ? new TwilioVoiceProvider(config.twilio, config.twilioApiUrl)
+    : new SandboxVoiceProvider(signalling, callTokens, (url, params) => calls.deliver(url, params, sandboxActor), logger, {
+        ringTimeoutMs: config.sandbox.ringTimeoutMs,
+        seatGraceMs: config.sandbox.seatGraceMs,
+      });
+  const calls: CallService = new CallService(db.knex, {
+    calls: new CallRepository(db.knex),
+    correspondence: repos.correspondence,
+    correspondenceService: services.correspondence,
+    patientService: services.patients,
+    tenants: repos.tenants,
+    audit: repos.audit,
+    events: repos.events,
+    sms: services.sms,
+    provider: voice,
+    tokens: callTokens,
+    baseUrl: config.baseUrl,
+    logger,
+  });
+  let callSweep: NodeJS.Timeout | null = null;
   const registry = createRegistry();
   const router = new Router<AppState>();
   const streams = new Set<PassThrough>();
@@ -82,10 +124,14 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     },
   };
   registerSystemRoutes(rc);
-  registerBrowserRoutes(rc, ['sms']);
+  registerBrowserRoutes(rc, ['sms', ...(calls.available ? (['voice'] as const) : [])]);
   registerMessageRoutes(rc);
   registerEventRoutes(rc, streams);
   registerTwilioWebhooks(rc);
+  const sandboxVoice = voice instanceof SandboxVoiceProvider ? voice : null;
+  registerCallRoutes(rc, { calls, signalling, tokens: callTokens, sandbox: sandboxVoice, streams });
+  registerVoiceWebhooks(rc, calls);
+  if (sandboxVoice) registerSandboxCallRoutes(rc, sandboxVoice, signalling, streams);
   if (provider instanceof SandboxProvider && sandboxHub) registerSandboxRoutes(rc, provider, sandboxHub, streams);
   registerAdminRoutes(rc);
   if (config.demo) registerDemoRoutes(rc);
@@ -104,6 +150,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));
+  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/sdk/', SDK_BROWSER_DIR));
   if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR, { csp: true }));
   if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: true }));
 
@@ -114,15 +161,24 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     services,
     provider,
     outbox,
+    calls,
+    voice,
+    signalling,
     async start() {
       await hub.start();
       await sandboxHub?.start();
       await provider.start();
       await outbox.start();
+      callSweep = setInterval(() => {
+        calls.expireStale().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'call expiry sweep failed'));
+      }, CALL_EXPIRY_SWEEP_MS);
+      callSweep.unref();
     },
     async stop() {
+      if (callSweep) clearInterval(callSweep);
       for (const stream of streams) stream.end();
       await outbox.stop();
+      await voice.stop();
       await provider.stop();
       await sandboxHub?.stop();
       await hub.stop();

@@ -25,6 +25,10 @@ export interface SandboxConfig {
   latencyMs: number;
   /** Probability (0–1) that a send fails transiently, as a Twilio 429 would. */
   failRate: number;
+  /** How long a sandbox call rings before it counts as not answered. */
+  ringTimeoutMs: number;
+  /** How long a side of a sandbox call may lose its connection before it counts as hung up. */
+  seatGraceMs: number;
 }
 
 /** Outbox worker tunables. */
@@ -81,6 +85,9 @@ const schema = z.object({
   // Sandbox provider: delay per status step, and the share of sends that fail transiently.
   SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(800),
   SANDBOX_FAIL_RATE: z.coerce.number().min(0).max(1).default(0),
+  // Sandbox calls: how long the phone rings before "no answer", and how long a dropped side has to come back.
+  SANDBOX_RING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SANDBOX_SEAT_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   // Outbox worker: idle poll, claim lease (crash recovery), first back-off, attempts, parallel sends.
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
@@ -151,7 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     twilio,
     twilioApiUrl: e.TWILIO_API_URL ?? null,
-    sandbox: { latencyMs: e.SANDBOX_LATENCY_MS, failRate: e.SANDBOX_FAIL_RATE },
+    sandbox: {
+      latencyMs: e.SANDBOX_LATENCY_MS,
+      failRate: e.SANDBOX_FAIL_RATE,
+      ringTimeoutMs: e.SANDBOX_RING_TIMEOUT_MS,
+      seatGraceMs: e.SANDBOX_SEAT_GRACE_MS,
+    },
     outbox: {
       pollMs: e.OUTBOX_POLL_MS,
       leaseMs: e.OUTBOX_LEASE_MS,

@@ -1,3 +1,4 @@
 export * from './enums.js';
 export * from './types.js';
 export * from './sms.js';
+export * from './calls.js';

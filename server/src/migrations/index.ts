@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261126010000_initial.js';
 import * as outbox from './20261126020000_outbox.js';
 import * as correspondenceUpdatedAt from './20261126030000_correspondence_updated_at.js';
+import * as calls from './20261127020000_calls.js';
 import * as historyIndexes from './20261127030000_history_indexes.js';
 
 interface Migration {
@@ -18,6 +19,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261126010000_initial', initial],
   ['20261126020000_outbox', outbox],
   ['20261126030000_correspondence_updated_at', correspondenceUpdatedAt],
+  ['20261127020000_calls', calls],
   ['20261127030000_history_indexes', historyIndexes],
 ];
 

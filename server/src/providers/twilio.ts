@@ -54,7 +54,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
     return response;
   }
 
-  private rewrite(uri: string): string {
+  /** The URL a request for `uri` goes to: `apiUrl` in place of a *.twilio.com origin, when set. */
+  rewrite(uri: string): string {
     if (!this.apiUrl) return uri;
     const url = new URL(uri);
     if (url.hostname !== 'twilio.com' && !url.hostname.endsWith('.twilio.com')) return uri;

@@ -6,6 +6,8 @@ import type { Middleware } from 'koa';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 export const CDN_DIR = path.join(REPO_ROOT, 'packages/elements/dist/cdn');
 export const EHR_HOST_DIR = path.join(REPO_ROOT, 'examples/ehr-host');
+/** The SDK's self-contained browser modules (`npm run build`), e.g. the WebRTC peer the phone simulator uses. */
+export const SDK_BROWSER_DIR = path.join(REPO_ROOT, 'packages/sdk/dist/browser');
 
 /** Pages get a strict CSP: our scripts only, media from the camera, no inline script. */
 export const PAGE_CSP = [
