@@ -57,7 +57,7 @@ export async function startRealServer(env: Record<string, string> = {}, dataDir?
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited early:\n${output}`);
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
     } catch {
@@ -75,7 +75,11 @@ export async function startRealServer(env: Record<string, string> = {}, dataDir?
     process: child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (exited, or killed by a signal): nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (!dataDir) rmSync(dir, { recursive: true, force: true });
+        return child.exitCode;
+      }
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill(signal);
       const code = await exited;

@@ -46,8 +46,12 @@ export class SandboxProvider implements MessagingProvider {
     private readonly random: () => number = Math.random,
   ) {}
 
+  /** Picks up messages a previous process left part-way (killed between queued and delivered). */
   async start(): Promise<void> {
     this.stopped = false;
+    for (const row of await this.repo.unfinishedToPhone()) {
+      this.progress(row.sid, row.reference ?? '', row.status === 'queued' ? ['sent', 'delivered'] : ['delivered']);
+    }
   }
 
   async stop(): Promise<void> {

@@ -51,6 +51,12 @@ export class SandboxRepository {
     return rows.map(normalise);
   }
 
+  /** Messages to phones still on their way (queued or sent), oldest first. */
+  async unfinishedToPhone(): Promise<SandboxMessageRow[]> {
+    const rows = await this.db<SandboxMessageRow>('sandbox_messages').where({ direction: 'to_phone' }).whereIn('status', ['queued', 'sent']).orderBy('id');
+    return rows.map(normalise);
+  }
+
   async findById(id: string): Promise<SandboxMessageRow | undefined> {
     const row = await this.db<SandboxMessageRow>('sandbox_messages').where({ id }).first();
     return row && normalise(row);
