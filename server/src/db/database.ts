@@ -48,6 +48,8 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 5000,
     migrations: { migrationSource, tableName: 'knex_migrations' },
+    // Connection failures surface as 503s and in our own logs; keep knex's console output out of them.
+    log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
   });
   const listeners = new Set<pg.Client>();
   const notifier = withNotifier(db);
@@ -56,18 +58,50 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
     knex: db,
     notifier,
     async listen(channel, onNotify, onError) {
-      // A dedicated connection: LISTEN cannot share the pool.
-      const client = new pg.Client({ connectionString: url, application_name: 'carecomms-listen' });
-      client.on('notification', (msg) => {
-        if (msg.channel === channel && msg.payload !== undefined) onNotify(msg.payload);
-      });
-      client.on('error', (error) => onError?.(error));
-      await client.connect();
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      listeners.add(client);
+      // A dedicated connection (LISTEN cannot share the pool), re-established
+      // with back-off when the database goes away and comes back.
+      let client: pg.Client | null = null;
+      let stopped = false;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async (): Promise<void> => {
+        const next = new pg.Client({ connectionString: url, application_name: 'carecomms-listen' });
+        next.on('notification', (msg) => {
+          if (msg.channel === channel && msg.payload !== undefined) onNotify(msg.payload);
+        });
+        let lost = false;
+        const reconnect = (error?: Error) => {
+          if (lost || stopped) return;
+          lost = true;
+          if (error) onError?.(error);
+          listeners.delete(next);
+          next.end().catch(() => undefined);
+          let delay = 250;
+          const attempt = () => {
+            retry = setTimeout(() => {
+              if (stopped) return;
+              connect().catch(() => {
+                delay = Math.min(delay * 2, 5000);
+                attempt();
+              });
+            }, delay);
+          };
+          attempt();
+        };
+        next.on('error', reconnect);
+        next.on('end', () => reconnect());
+        await next.connect();
+        await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = next;
+        listeners.add(next);
+      };
+      await connect();
       return async () => {
-        listeners.delete(client);
-        await client.end().catch(() => undefined);
+        stopped = true;
+        clearTimeout(retry);
+        if (client) {
+          listeners.delete(client);
+          await client.end().catch(() => undefined);
+        }
       };
     },
     async close() {
