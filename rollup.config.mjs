@@ -61,6 +61,12 @@ export default [
     },
   },
   {
+    // The sandbox's WebRTC peer as one self-contained module: the phone simulator (plain JS served by the server) imports it.
+    input: { rtc: 'packages/sdk/src/rtc/index.ts' },
+    plugins: plugins(true),
+    output: { dir: 'packages/sdk/dist/browser', format: 'es', sourcemap: true, entryFileNames: '[name].js' },
+  },
+  {
     input: { carecomms: 'packages/elements/src/define.ts' },
     plugins: plugins(true),
     output: {

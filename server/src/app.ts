@@ -15,7 +15,7 @@ import { registerBrowserRoutes } from './routes/browser.js';
 import type { RouteContext } from './routes/context.js';
 import { registerDemoRoutes } from './routes/demo.js';
 import { registerEventRoutes } from './routes/events.js';
-import { CDN_DIR, EHR_HOST_DIR, staticFiles } from './routes/pages.js';
+import { CDN_DIR, EHR_HOST_DIR, SDK_BROWSER_DIR, staticFiles, TWILIO_PAGE_CSP } from './routes/pages.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerSandboxRoutes, SANDBOX_PUBLIC_DIR } from './routes/sandbox.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -27,7 +27,6 @@ import { SandboxPhoneHub } from './sandbox/hub.js';
 import { createServices } from './services/index.js';
 import { SignallingHub } from './realtime/signalling.js';
 import { CallTokens } from './auth/call-tokens.js';
-import { SDK_BROWSER_DIR } from './routes/pages.js';
 import { CallRepository } from './repositories/calls.js';
 import { registerCallRoutes } from './routes/calls.js';
 import { registerSandboxCallRoutes } from './routes/sandbox-calls.js';
@@ -152,7 +151,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));
   if (sandboxHub) koa.use(staticFiles('/sandbox/assets/sdk/', SDK_BROWSER_DIR));
   if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR, { csp: true }));
-  if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: true }));
+  if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: config.twilio ? TWILIO_PAGE_CSP : true }));
 
   return {
     koa,

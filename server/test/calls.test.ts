@@ -210,7 +210,7 @@ for (const kind of databases()) {
       assert.equal(wrongPhone.status, 404);
       await phone(answered.started.id, 'hangup', james.phone!);
       const done = await waitStatus(answered.started.id, 'completed');
-      assert.equal(done.durationSeconds, 0);
+      assert.ok(done.durationSeconds <= 1, 'hung up straight after answering');
       const row = await entry(answered.started.correspondenceId);
       assert.equal(row.session.endedBy, 'patient');
       for (const leg of [declined, unanswered, cancelled, answered]) leg.leg.close();

@@ -21,12 +21,14 @@ describe('patient phone simulator: serving', () => {
     const html = await page.text();
     for (const tag of html.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\bsrc="\/sandbox\/assets\//);
     assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline event handlers');
-    for (const asset of ['phone.js', 'messages-view.js', 'sandbox-api.js', 'phone.css']) {
+    for (const asset of ['phone.js', 'messages-view.js', 'call-view.js', 'sandbox-api.js', 'phone.css']) {
       const res = await fetch(`${server.url}/sandbox/assets/${asset}`);
       assert.equal(res.status, 200, asset);
     }
-    const js = await (await fetch(`${server.url}/sandbox/assets/messages-view.js`)).text();
-    assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'message text is never parsed as HTML');
+    for (const asset of ['messages-view.js', 'call-view.js']) {
+      const js = await (await fetch(`${server.url}/sandbox/assets/${asset}`)).text();
+      assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${asset}: text is never parsed as HTML`);
+    }
   });
 });
 

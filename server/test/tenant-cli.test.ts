@@ -28,9 +28,14 @@ test('the tenant CLI creates a clinic, prints its key once, stores only the hash
     const newKey = rotated.stdout.trim().split('\n').at(-1)!;
     assert.notEqual(newKey, key);
 
+    assert.equal(run(dir, 'recording', '--slug', 'acme', 'on').status, 0);
+    assert.equal(run(dir, 'recording', '--slug', 'acme', 'maybe').status, 64);
+    assert.equal(run(dir, 'recording', '--slug', 'nobody', 'on').status, 65);
+
     const db = await openDatabase({ dataDir: path.join(dir, 'pglite') });
     const tenant = await db.knex('tenants').where({ slug: 'acme' }).first();
     await db.close();
+    assert.equal(tenant.recording_enabled, true, 'call recording turned on');
     assert.equal(tenant.name, 'Acme Health');
     assert.equal(tenant.twilio_phone_number, '+61491571804');
     assert.equal(tenant.api_key_hash, hashApiKey(newKey));

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
-import { api, FAST_OUTBOX_ENV, startServer, twilioEnv, waitUntil, type TestServer } from './helpers.js';
+import { api, FAST_OUTBOX_ENV, startServer, TEST_TWILIO, twilioEnv, waitUntil, type TestServer } from './helpers.js';
+import { twilioSignature } from '../src/providers/twilio-signature.js';
 
 /**
  * Twilio contract: every REST call the server makes is checked against
@@ -30,8 +33,28 @@ interface Exchange {
   body: string;
 }
 
+/**
+ * Twilio takes an array form field as the key repeated (`StatusCallbackEvent=a&StatusCallbackEvent=b`,
+ * as twilio-node sends it); its documents do not say so, so without this Prism reads one string.
+ */
+function withRepeatedArrayFields(file: string): string {
+  const spec = JSON.parse(readFileSync(path.join(specDir, file), 'utf8'));
+  for (const item of Object.values(spec.paths) as Array<Record<string, any>>) {
+    for (const operation of Object.values(item)) {
+      const form = operation?.requestBody?.content?.['application/x-www-form-urlencoded'];
+      const properties = form?.schema?.properties ?? {};
+      for (const [name, schema] of Object.entries(properties) as Array<[string, { type?: string }]>) {
+        if (schema.type === 'array') form.encoding = { ...form.encoding, [name]: { style: 'form', explode: true } };
+      }
+    }
+  }
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'carecomms-prism-')), file);
+  writeFileSync(out, JSON.stringify(spec));
+  return out;
+}
+
 async function startPrism(file: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [prismBin, 'mock', '--errors', '-h', '127.0.0.1', '-p', '0', path.join(specDir, file)], {
+  const child = spawn(process.execPath, [prismBin, 'mock', '--errors', '-h', '127.0.0.1', '-p', '0', withRepeatedArrayFields(file)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SCARF_ANALYTICS: 'false' },
   });
@@ -88,7 +111,7 @@ describe('Twilio REST contract (Prism on Twilio’s OpenAPI documents)', { timeo
     });
     await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
-    server = await startServer('pglite', { env: { ...twilioEnv(url), ...FAST_OUTBOX_ENV } });
+    server = await startServer('pglite', { env: { ...twilioEnv(url), ...FAST_OUTBOX_ENV, TWILIO_TWIML_APP_SID: 'AP' + '7'.repeat(32) } });
   });
 
   after(async () => {
@@ -109,5 +132,44 @@ describe('Twilio REST contract (Prism on Twilio’s OpenAPI documents)', { timeo
     assert.equal(create.status, 201, create.body);
     // The provider's SID (Prism's example) is stored on the entry.
     await waitUntil(async () => (await server.db.knex('correspondence').where({ id: sent.body.id }).first())?.provider_sid, 10_000, 'the SID');
+  });
+
+  test('a call: the patient dialled into the conference, held, resumed and hung up, each request as Twilio’s description has it', async () => {
+    const token = await server.token('dr-lee');
+    const patients = (await api(server, '/api/v1/patients?q=Aiko', { token })).body.items;
+    const started = await api(server, `/api/v1/patients/${patients[0].id}/calls`, { token, method: 'POST' });
+    assert.equal(started.status, 201);
+    const from = exchanges.length;
+    // The browser's leg reaches the voice webhook, which dials the patient.
+    const params = { CallSid: 'CA' + 'b'.repeat(32), From: `client:${started.body.identity}`, callId: started.body.id, AccountSid: TEST_TWILIO.accountSid };
+    const voice = await fetch(`${server.url}/webhooks/twilio/voice`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(TEST_TWILIO.authToken, `${TEST_TWILIO.baseUrl}/webhooks/twilio/voice`, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    assert.deepEqual(rejected(), [], 'no request broke the description');
+    assert.match(await voice.text(), /<Conference/);
+    const call = await server.db.knex('calls').where({ id: started.body.id }).first();
+    assert.match(call.conference_sid, /^CF/, 'the conference SID from Twilio’s answer is kept');
+    // Answered (as Twilio's webhook would report), then held, resumed and ended.
+    await server.app.calls.handleWebhook('call-status', { ref: call.id, leg: 'patient' }, { CallSid: call.patient_call_sid, CallStatus: 'in-progress' }, { type: 'webhook', id: 'twilio', requestId: null, ip: null });
+    for (const action of ['hold', 'resume', 'end']) {
+      const res = await api(server, `/api/v1/calls/${call.id}/${action}`, { token, method: 'POST' });
+      assert.equal(res.status, 200, `${action}: ${JSON.stringify(res.body)}`);
+    }
+    const voiceExchanges = exchanges.slice(from);
+    assert.deepEqual(
+      voiceExchanges.map((e) => [e.method, e.path.replace(/AC[0-9a-f]{32}/, 'AC…').replace(/call-[0-9a-f]{32}/, 'call-…').replace(/(CF|CA)[0-9a-fA-F]{32}/g, '$1…')]),
+      [
+        ['POST', '/2010-04-01/Accounts/AC…/Conferences/call-…/Participants.json'],
+        ['POST', '/2010-04-01/Accounts/AC…/Conferences/CF…/Participants/CA….json'],
+        ['POST', '/2010-04-01/Accounts/AC…/Conferences/CF…/Participants/CA….json'],
+        ['POST', '/2010-04-01/Accounts/AC…/Conferences/CF….json'],
+      ],
+    );
+    assert.deepEqual(rejected(), [], 'no request broke the description');
   });
 });

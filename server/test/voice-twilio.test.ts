@@ -165,6 +165,11 @@ for (const kind of databases()) {
       for (const phi of ['Margaret', 'Thompson', 'Lee', margaret.externalId, margaret.phone!]) {
         assert.ok(!JSON.stringify(payload).includes(phi), `no ${phi} in the token`);
       }
+      // The demo EHR page lets @twilio/voice-sdk reach Twilio (and play its sounds), and nothing else.
+      const csp = (await fetch(`${server.url}/`)).headers.get('content-security-policy')!;
+      assert.match(csp, /connect-src 'self' https:\/\/\*\.twilio\.com wss:\/\/\*\.twilio\.com;/);
+      assert.match(csp, /media-src 'self' blob: mediastream: https:\/\/\*\.twilio\.com https:\/\/\*\.twiliocdn\.com;/);
+      assert.match(csp, /script-src 'self';/);
     });
 
     test('TwiML: well-formed, joins the call’s conference with opaque callbacks; the patient is dialled from the clinic number', async () => {

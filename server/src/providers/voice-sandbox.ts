@@ -264,7 +264,8 @@ export class SandboxVoiceProvider implements VoiceProvider {
     for (const name of ['ring', 'practitioner', 'patient'] as const) this.clear(call, name);
     call.endedAt = Date.now();
     if (answered) {
-      call.durationSeconds = Math.round((call.endedAt - call.answeredAt!) / 1000);
+      // In whole seconds of the clock, as the Timestamps of its reports count them.
+      call.durationSeconds = Math.floor(call.endedAt / 1000) - Math.floor(call.answeredAt! / 1000);
       this.post(call, 'conference', { StatusCallbackEvent: 'participant-leave', CallSid: call.callSid });
       this.post(call, 'conference', {
         StatusCallbackEvent: 'conference-end',

@@ -57,7 +57,8 @@ const isEnded = (status: CallStatus) => ENDED.has(status);
 
 const sameTime = (a: Date | null, b: Date | null) => (a === null || b === null ? a === b : new Date(a).getTime() === new Date(b).getTime());
 
-const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+/** Whole seconds between two instants, counted as Twilio's second-resolution timestamps count them. */
+const seconds = (from: Date, to: Date) => Math.max(0, Math.floor(to.getTime() / 1000) - Math.floor(from.getTime() / 1000));
 
 export const callNotInProgress = (detail: string) => conflict('call_not_in_progress', detail);
 

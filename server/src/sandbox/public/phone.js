@@ -1,10 +1,11 @@
 import { listMessages, sendText, watchMessages } from './sandbox-api.js';
 import { MessagesView } from './messages-view.js';
+import { CallView } from './call-view.js';
 
 /**
  * The patient phone simulator (sandbox provider only): /sandbox/phone?phone=+61…
- * Screens live side by side in #device; the messages screen is the first,
- * incoming calls and video links will be further screens.
+ * Screens live side by side in #device: the messages screen, and the call
+ * screens (incoming, in call) that take over while the clinic calls.
  */
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -42,6 +43,7 @@ function chooseNumber() {
 
 async function openMessages(phone) {
   showScreen('messages');
+  new CallView({ phone, show: showScreen, back: () => showScreen('messages') }).start();
   const root = document.getElementById('messages');
   const view = new MessagesView({ root, phone });
   const errorLine = document.getElementById('send-error');

@@ -43,3 +43,33 @@ export function watchMessages(phone, { onMessage, onOpen, onDown }) {
   source.addEventListener('error', () => onDown());
   return () => source.close();
 }
+
+/**
+ * Calls to this phone: `onCall` gets the call's whole state whenever it
+ * changes (ringing, answered, on hold, ended); calls in progress are sent
+ * again on every (re)connection.
+ */
+export function watchCalls(phone, { onCall, onOpen, onDown }) {
+  const source = new EventSource(`/sandbox/api/calls/events?${new URLSearchParams({ phone })}`);
+  source.addEventListener('call', (event) => onCall(JSON.parse(event.data)));
+  source.addEventListener('open', () => onOpen?.());
+  source.addEventListener('error', () => onDown?.());
+  return () => source.close();
+}
+
+async function callAction(id, action, phone) {
+  const res = await fetch(`/sandbox/api/calls/${encodeURIComponent(id)}/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ phone }),
+  });
+  if (!res.ok) throw new Error(await problemMessage(res));
+  return res.json();
+}
+
+/** Answers a ringing call; resolves to `{ call, seatKey }` (the key opens the call's audio seat). */
+export const answerCall = (id, phone) => callAction(id, 'answer', phone);
+/** Declines a ringing call (the clinic sees "busy"). */
+export const declineCall = (id, phone) => callAction(id, 'decline', phone);
+/** Hangs up. */
+export const hangUpCall = (id, phone) => callAction(id, 'hangup', phone);
