@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import commonjs from '@rollup/plugin-commonjs';
+import json from '@rollup/plugin-json';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
@@ -26,7 +28,11 @@ function tsExtensions() {
 
 const plugins = (minify) => [
   tsExtensions(),
-  nodeResolve({ exportConditions: ['source', 'browser', 'import', 'default'], extensions: ['.ts', '.js', '.mjs'] }),
+  // For the browser bundle: honour package.json "browser" maps (twilio-video swaps out its Node-only ws and
+  // xmlhttprequest) and take the npm `events` package, not Node's built-in module.
+  nodeResolve({ exportConditions: ['source', 'browser', 'import', 'default'], extensions: ['.ts', '.js', '.mjs'], browser: minify, preferBuiltins: !minify }),
+  // twilio-video is CommonJS; it only ever lands in a lazy chunk of the CDN bundle.
+  ...(minify ? [commonjs({ include: /node_modules/ }), json({ preferConst: true })] : []),
   // Also compiles dependencies that publish TypeScript under the "source" condition (eventsource-parser).
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json', include: /\.ts$/, exclude: [] }),
   ...(minify ? [terser({ ecma: 2022, module: true, format: { comments: false } })] : []),
@@ -43,7 +49,7 @@ export default [
     output: { dir: 'packages/core/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {
-    input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts' },
+    input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts', 'video/index': 'packages/sdk/src/video/index.ts' },
     external,
     plugins: plugins(false),
     output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },

@@ -22,6 +22,9 @@ export default {
           '--disable-component-update',
           '--disable-sync',
           '--no-first-run',
+          // A synthetic camera and microphone, granted without a prompt: video calls run for real.
+          '--use-fake-device-for-media-stream',
+          '--use-fake-ui-for-media-stream',
         ],
       },
     }),

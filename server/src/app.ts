@@ -25,7 +25,15 @@ import { createProvider, SANDBOX_DEFAULT_NUMBER, type MessagingProvider } from '
 import { SandboxProvider } from './providers/sandbox.js';
 import { SandboxPhoneHub } from './sandbox/hub.js';
 import { createServices } from './services/index.js';
+import { SeatTokens } from './auth/seat-tokens.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { SandboxVideoProvider } from './providers/video-sandbox.js';
+import { TwilioVideoProvider } from './providers/video-twilio.js';
 import { SignallingHub } from './realtime/signalling.js';
+import { VideoVisitRepository } from './repositories/video-visits.js';
+import { registerJoinRoutes } from './routes/join.js';
+import { registerVideoRoutes } from './routes/video.js';
+import { VideoVisitService } from './services/video-visits.js';
 import { CallTokens } from './auth/call-tokens.js';
 import { CallRepository } from './repositories/calls.js';
 import { registerCallRoutes } from './routes/calls.js';
@@ -36,6 +44,8 @@ import { TwilioVoiceProvider } from './providers/voice-twilio.js';
 import type { VoiceProvider } from './providers/voice.js';
 import { CallService } from './services/calls.js';
 
+/** How often visits past their expiry are ended. */
+const VIDEO_EXPIRY_SWEEP_MS = 60_000;
 /** How often calls nobody reports on any more are closed. */
 const CALL_EXPIRY_SWEEP_MS = 60_000;
 
@@ -52,6 +62,7 @@ export interface CareApp {
   services: ReturnType<typeof createServices>;
   provider: MessagingProvider;
   outbox: OutboxWorker;
+  video: VideoVisitService;
   calls: CallService;
   voice: VoiceProvider;
   /** Sandbox WebRTC signalling for video visits (and calls). */
@@ -83,6 +94,21 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   const outbox = new OutboxWorker({ db, repos, sms: services.sms, provider, config: config.outbox, baseUrl: config.baseUrl, logger });
   const sandboxHub = provider instanceof SandboxProvider ? new SandboxPhoneHub(db, repos.sandbox, logger) : null;
   const signalling = new SignallingHub();
+  const seatTokens = new SeatTokens(config.sessionSecret);
+  const video = new VideoVisitService(db.knex, {
+    visits: new VideoVisitRepository(db.knex),
+    correspondence: repos.correspondence,
+    correspondenceService: services.correspondence,
+    patientService: services.patients,
+    tenants: repos.tenants,
+    audit: repos.audit,
+    events: repos.events,
+    sms: services.sms,
+    provider: config.twilio ? new TwilioVideoProvider(config.twilio, config.twilioApiUrl) : new SandboxVideoProvider(signalling, seatTokens),
+    baseUrl: config.baseUrl,
+    logger,
+  });
+  let videoSweep: NodeJS.Timeout | null = null;
   const callTokens = new CallTokens(config.sessionSecret);
   // The sandbox posts its status callbacks to the same handler Twilio's webhooks reach.
   const voice: VoiceProvider = config.twilio
@@ -123,7 +149,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     },
   };
   registerSystemRoutes(rc);
-  registerBrowserRoutes(rc, ['sms', ...(calls.available ? (['voice'] as const) : [])]);
+  registerBrowserRoutes(rc, ['sms', ...(calls.available ? (['voice'] as const) : []), 'video']);
   registerMessageRoutes(rc);
   registerEventRoutes(rc, streams);
   registerTwilioWebhooks(rc);
@@ -131,6 +157,8 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   registerCallRoutes(rc, { calls, signalling, tokens: callTokens, sandbox: sandboxVoice, streams });
   registerVoiceWebhooks(rc, calls);
   if (sandboxVoice) registerSandboxCallRoutes(rc, sandboxVoice, signalling, streams);
+  registerVideoRoutes(rc, { video, signalling, seatTokens, streams, logger });
+  registerJoinRoutes(rc, { video, limiter: new RateLimiter(config.video.joinRateLimitPerMinute, 60_000) });
   if (provider instanceof SandboxProvider && sandboxHub) registerSandboxRoutes(rc, provider, sandboxHub, streams);
   registerAdminRoutes(rc);
   if (config.demo) registerDemoRoutes(rc);
@@ -160,6 +188,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     services,
     provider,
     outbox,
+    video,
     calls,
     voice,
     signalling,
@@ -168,12 +197,17 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
       await sandboxHub?.start();
       await provider.start();
       await outbox.start();
+      videoSweep = setInterval(() => {
+        video.expireOverdue().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'video expiry sweep failed'));
+      }, VIDEO_EXPIRY_SWEEP_MS);
+      videoSweep.unref();
       callSweep = setInterval(() => {
         calls.expireStale().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'call expiry sweep failed'));
       }, CALL_EXPIRY_SWEEP_MS);
       callSweep.unref();
     },
     async stop() {
+      if (videoSweep) clearInterval(videoSweep);
       if (callSweep) clearInterval(callSweep);
       for (const stream of streams) stream.end();
       await outbox.stop();

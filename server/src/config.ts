@@ -17,6 +17,13 @@ export interface Config {
   twilioApiUrl: string | null;
   sandbox: SandboxConfig;
   outbox: OutboxConfig;
+  video: VideoConfig;
+}
+
+/** Video visits. */
+export interface VideoConfig {
+  /** Patient join attempts (page loads and seat requests) one client address may make per minute. */
+  joinRateLimitPerMinute: number;
 }
 
 /** The sandbox provider's behaviour (used only when Twilio is not configured). */
@@ -94,6 +101,8 @@ const schema = z.object({
   OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(2000),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Video: join attempts per client address per minute.
+  JOIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
 });
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -171,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       concurrency: e.OUTBOX_CONCURRENCY,
     },
+    video: { joinRateLimitPerMinute: e.JOIN_RATE_LIMIT_PER_MINUTE },
   };
 }
 

@@ -9,7 +9,7 @@
 import { CareActionBar } from './action-bar/action-bar.js';
 import { CareComms } from './comms/comms.js';
 import { CareCorrespondenceList } from './correspondence-list/correspondence-list.js';
-import { define, preloadLazyElements, registerLazyElement } from './lazy.js';
+import { define, ensureDefined, preloadLazyElements, registerLazyElement } from './lazy.js';
 
 define('care-comms', CareComms);
 define('care-action-bar', CareActionBar);
@@ -33,6 +33,14 @@ registerLazyElement('care-video-dialog', async () => {
   const [m] = await Promise.all([import('./video-dialog/video-dialog.js'), loadDialog(), loadPicker()]);
   define('care-video-dialog', m.CareVideoDialog);
 });
+registerLazyElement('care-video-room', async () => {
+  const m = await import('./video-room/video-room.js');
+  define('care-video-room', m.CareVideoRoom);
+});
+// A page that is a video room (the patient's join page) needs it now, not when idle.
+if (document.querySelector('care-video-room')) {
+  ensureDefined('care-video-room').catch((error: unknown) => console.warn('CareComms: the video room could not be loaded', error));
+}
 
 const whenIdle: (callback: () => void) => void =
   typeof requestIdleCallback === 'function' ? (cb) => requestIdleCallback(cb, { timeout: 4000 }) : (cb) => setTimeout(cb, 1500);
@@ -50,5 +58,6 @@ declare global {
     'care-sms-dialog': import('./sms-dialog/sms-dialog.js').CareSmsDialog;
     'care-call-dialog': import('./call-dialog/call-dialog.js').CareCallDialog;
     'care-video-dialog': import('./video-dialog/video-dialog.js').CareVideoDialog;
+    'care-video-room': import('./video-room/video-room.js').CareVideoRoom;
   }
 }

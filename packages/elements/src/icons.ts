@@ -1,7 +1,7 @@
 import { svg, type SVGTemplateResult } from 'lit';
 
 /** Stroke icons on a 24px grid (after Lucide, ISC). Decorative: the text next to them carries the meaning. */
-const icon = (paths: SVGTemplateResult) =>
+export const icon = (paths: SVGTemplateResult) =>
   svg`<svg class="icon" part="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`;
 
 export const smsIcon = icon(svg`<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/>`);

@@ -11,6 +11,8 @@ export {
   CarePatientChangeEvent,
   CareRequestCloseEvent,
   CareSmsSentEvent,
+  CareVideoEndedEvent,
+  CareVideoStartedEvent,
   type CloseSource,
 } from './events.js';
 export { careLocale, setCareLocale, supportedLocales } from './localization.js';
@@ -18,3 +20,4 @@ export { CarePatientPicker } from './patient-picker/patient-picker.js';
 export { CareSmsDialog } from './sms-dialog/sms-dialog.js';
 export { tokens } from './styles/tokens.js';
 export { CareVideoDialog } from './video-dialog/video-dialog.js';
+export { CareVideoRoom } from './video-room/video-room.js';

@@ -4,6 +4,7 @@ import * as outbox from './20261126020000_outbox.js';
 import * as correspondenceUpdatedAt from './20261126030000_correspondence_updated_at.js';
 import * as calls from './20261127020000_calls.js';
 import * as historyIndexes from './20261127030000_history_indexes.js';
+import * as videoVisits from './20261127040000_video_visits.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261126030000_correspondence_updated_at', correspondenceUpdatedAt],
   ['20261127020000_calls', calls],
   ['20261127030000_history_indexes', historyIndexes],
+  ['20261127040000_video_visits', videoVisits],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

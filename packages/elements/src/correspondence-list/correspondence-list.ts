@@ -14,7 +14,8 @@ import { tokens } from '../styles/tokens.js';
 import { correspondenceListStyles } from './correspondence-list.styles.js';
 
 const CHANNEL_ICONS = { sms: smsIcon, email: emailIcon, voice: voiceIcon, video: videoIcon } as const;
-const ENTRY_EVENTS = new Set(['correspondence.created', 'correspondence.updated', 'call.updated', 'video.updated']);
+// `call.updated` and `video.updated` carry the call or visit, not an entry; their entries change through `correspondence.updated`.
+const ENTRY_EVENTS = new Set(['correspondence.created', 'correspondence.updated']);
 const DANGER_STATUSES = new Set<Status>(['failed', 'undelivered', 'busy', 'no-answer', 'canceled']);
 const SUCCESS_STATUSES = new Set<Status>(['delivered', 'received', 'completed']);
 /**

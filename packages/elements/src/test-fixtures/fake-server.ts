@@ -1,6 +1,7 @@
 import type { CareEventType, CorrespondenceEntry, Patient, SessionInfo } from '@carecomms/core';
 import { createCareClient, type CareClient } from '@carecomms/sdk';
 import { makeEntries, newEntry, patients as defaultPatients, session as defaultSession } from './data.js';
+import { FakeVideo } from './fake-video.js';
 
 export interface FakeServerOptions {
   session?: SessionInfo;
@@ -42,6 +43,8 @@ export class FakeServer {
   readonly patients: Patient[];
   entries: CorrespondenceEntry[];
   readonly requests: FakeRequest[] = [];
+  /** Video visits and the sandbox signal relay. */
+  readonly video: FakeVideo;
   options: FakeServerOptions;
   private streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   private eventId = 0;
@@ -52,6 +55,7 @@ export class FakeServer {
     this.session = options.session ?? defaultSession;
     this.patients = options.patients ?? defaultPatients;
     this.entries = options.entries ?? makeEntries(12);
+    this.video = new FakeVideo(BASE_URL, () => this.patients, () => this.session.practitioner.id);
   }
 
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
@@ -109,6 +113,8 @@ export class FakeServer {
     const { method, url } = request;
     const path = url.pathname;
     const params = url.searchParams;
+    const video = this.video.signal(method, url, request.headers, request.body, signal) ?? this.video.route(method, url);
+    if (video) return video;
     if (method === 'GET' && path === '/api/v1/session') return json(this.session);
     if (method === 'GET' && path === '/api/v1/patients') {
       const q = (params.get('q') ?? '').toLowerCase();

@@ -1,35 +1,508 @@
-import { html } from 'lit';
-import { localized, msg } from '@lit/localize';
-import { videoIcon } from '../icons.js';
-import { PatientActionDialog } from '../internal/patient-action-dialog.js';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import type { CorrespondenceEntry, Patient } from '@carecomms/core';
+import { CareApiError, type CareClient, type VideoVisit } from '@carecomms/sdk';
+import { getLocalMedia, MediaAccessError, stopStream, type VideoSession, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
+import { careClientContext } from '../context.js';
+import type { CareDialog } from '../dialog/dialog.js';
+import { CareVideoEndedEvent, CareVideoStartedEvent, type CarePatientChangeEvent, type CareRequestCloseEvent } from '../events.js';
+import { alertIcon, checkIcon, smsIcon, videoIcon } from '../icons.js';
+import { formatDuration, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { base } from '../styles/shared.js';
+import { tokens } from '../styles/tokens.js';
+import { copyIcon, hangUpIcon } from '../video-icons.js';
+import { videoTokens } from '../styles/video-tokens.js';
+import { videoDialogStyles } from './video-dialog.styles.js';
+
+type Phase = 'pick' | 'starting' | 'live' | 'ending' | 'ended';
+type LinkStatus = { kind: 'copied' } | { kind: 'sending' } | { kind: 'sent'; to: string } | { kind: 'error'; text: string } | null;
+
+/** How long "Link copied" stays. */
+const COPIED_MS = 4000;
 
 /**
  * @tagname care-video-dialog
- * @summary Start a video visit with a patient. For now it lets the practitioner
- * choose the patient; creating the room and the join link arrives with the
- * video issue.
+ * @summary Run a video visit with a patient: choose the patient, start the
+ * call, share the join link (copy it, or text it), then talk face to face —
+ * the patient large, yourself small — with mute, camera, screen sharing,
+ * camera and microphone switching, and a running timer. Ending the call logs
+ * the visit and its duration in the correspondence history. Closing the dialog
+ * during a call asks first.
+ *
+ * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
+ * `twilio-video` is loaded only when the first Twilio visit starts; on the
+ * sandbox provider the call is WebRTC signalled through the CareComms server.
  *
  * @csspart dialog - The `<care-dialog>`; its own parts are exported as `dialog-*`.
  * @csspart picker - The `<care-patient-picker>`.
- * @csspart notice - The availability notice.
  * @csspart start-button - The Start video call button.
+ * @csspart error - Why the call could not start, or a control failed.
+ * @csspart status - The call state: waiting for the patient, patient joined, reconnecting.
+ * @csspart stage - The video area.
+ * @csspart remote-video - The patient's video.
+ * @csspart local-video - The practitioner's own camera (or shared screen), small.
+ * @csspart timer - The m:ss call timer.
+ * @csspart controls - The row of call controls.
+ * @csspart mute-button - Mute toggle (`aria-pressed` true while muted).
+ * @csspart camera-button - Camera toggle (`aria-pressed` true while the camera is on).
+ * @csspart screen-share-button - Screen sharing toggle.
+ * @csspart end-button - End call.
+ * @csspart devices - The camera and microphone pickers.
+ * @csspart camera-select - The camera picker.
+ * @csspart microphone-select - The microphone picker.
+ * @csspart join-link - The join link panel.
+ * @csspart join-link-input - The read-only link.
+ * @csspart copy-button - Copy link.
+ * @csspart send-link-button - Send link by SMS.
+ * @csspart confirm-end - The "end the call?" question shown when closing during a call.
+ * @csspart summary - The "call ended" view.
  *
+ * @cssproperty --care-video-stage - Background behind the videos and controls.
+ * @cssproperty --care-video-on-stage - Text and icons on the stage.
+ * @cssproperty --care-video-control - Control button background.
+ * @cssproperty --care-video-control-active - A pressed toggle (muted, camera off, sharing).
+ * @cssproperty --care-video-end - The End call button.
+ * @cssproperty --care-color-video - The video channel colour (accents).
+ *
+ * @fires care-video-started - The visit was created and the call is connecting; carries the visit and the patient.
+ * @fires care-video-ended - The call ended; carries the logged video entry with its duration.
  * @fires care-request-close - From the inner dialog (composed); cancel it to keep the dialog open.
  * @fires care-close - The dialog closed.
  */
 @localized()
-export class CareVideoDialog extends PatientActionDialog {
-  protected get label() {
-    return msg('Video Call');
+export class CareVideoDialog extends LitElement {
+  static override styles = [tokens, videoTokens, base, videoCallStyles, videoDialogStyles];
+
+  /** The API client; provided by `<care-comms>` when inside one. */
+  @consume({ context: careClientContext, subscribe: true })
+  @property({ attribute: false })
+  client?: CareClient;
+
+  /** Patient to preselect. */
+  @property({ attribute: 'patient-id' }) patientId = '';
+
+  /** Whether the dialog is shown. Closing it during a call ends the call. */
+  @property({ type: Boolean, reflect: true }) open = false;
+
+  @state() private patient: Patient | null = null;
+  @state() private phase: Phase = 'pick';
+  @state() private visit: VideoVisit | null = null;
+  @state() private mediaError: MediaAccessError | null = null;
+  @state() private apiError: CareApiError | null = null;
+  @state() private confirmingEnd = false;
+  @state() private linkStatus: LinkStatus = null;
+  @state() private entry: CorrespondenceEntry | null = null;
+  @state() private endReason: VideoSessionEndedEvent['reason'] | null = null;
+
+  @query('care-dialog') private dialog!: CareDialog;
+
+  private readonly call = new VideoCallController(this, (event) => void this.onSessionEnded(event));
+  private copiedTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Whether a call is under way (closing the dialog would end it). */
+  get inCall(): boolean {
+    return this.phase === 'starting' || this.phase === 'live' || this.phase === 'ending';
   }
 
-  protected get unavailableText() {
-    return msg('Video visits cannot be started from CareComms on this server yet.');
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('open') && this.open && this.phase === 'ended') this.reset();
+    // Closed from outside (the host set `open`, or `hide()`): the call cannot go on unseen.
+    if (changed.has('open') && !this.open && this.phase === 'live') void this.endCall();
   }
 
-  protected renderStartButton() {
-    return html`<button slot="footer" class="button primary" part="start-button" type="button" disabled>
-      ${videoIcon}${msg('Start video call')}
-    </button>`;
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.phase === 'live') void this.endCall();
+    if (this.copiedTimer) clearTimeout(this.copiedTimer);
+  }
+
+  /** Opens the dialog. */
+  show(): void {
+    this.open = true;
+  }
+
+  /** Closes the dialog, ending a call in progress. */
+  hide(): void {
+    this.open = false;
+  }
+
+  /** Starts a visit with the chosen patient: camera first, then the room. */
+  async startCall(): Promise<void> {
+    const client = this.client;
+    const patient = this.patient;
+    if (!client || !patient || this.phase !== 'pick') return;
+    this.phase = 'starting';
+    this.mediaError = null;
+    this.apiError = null;
+    let stream: MediaStream;
+    try {
+      stream = await getLocalMedia();
+    } catch (error) {
+      this.mediaError = MediaAccessError.from(error);
+      this.phase = 'pick';
+      return;
+    }
+    let visit: VideoVisit;
+    try {
+      visit = await client.videoVisits.start(patient.id);
+    } catch (error) {
+      stopStream(stream);
+      this.apiError = toApiError(error, msg('The video call could not be started. Try again.'));
+      this.phase = 'pick';
+      return;
+    }
+    if (!this.isConnected || this.phase !== 'starting') {
+      // Closed while starting: end the visit nobody will join.
+      stopStream(stream);
+      void client.videoVisits.end(visit.id).catch(() => undefined);
+      return;
+    }
+    let session: VideoSession;
+    try {
+      session = await client.videoVisits.session(visit, { localStream: stream });
+    } catch (error) {
+      // The video code could not be fetched (a network blip): the next Start tries again.
+      stopStream(stream);
+      void client.videoVisits.end(visit.id).catch(() => undefined);
+      this.apiError = CareApiError.network(error);
+      this.phase = 'pick';
+      return;
+    }
+    this.visit = visit;
+    this.linkStatus = null;
+    this.call.attach(session);
+    this.phase = 'live';
+    this.dispatchEvent(new CareVideoStartedEvent(visit.id, visit.correspondenceId, patient));
+    void this.call.refreshDevices();
+    await session.connect();
+  }
+
+  /** Hangs up and logs the visit. */
+  async endCall(): Promise<void> {
+    if (this.phase !== 'live') return;
+    this.confirmingEnd = false;
+    this.phase = 'ending';
+    this.call.session?.leave();
+    await this.logEnd('left');
+  }
+
+  private async logEnd(reason: VideoSessionEndedEvent['reason']): Promise<void> {
+    const visit = this.visit;
+    const client = this.client;
+    this.endReason = reason;
+    this.entry = null;
+    if (visit && client) {
+      try {
+        this.entry = await client.videoVisits.end(visit.id);
+      } catch (error) {
+        this.apiError = toApiError(error, msg('The end of the call could not be logged. Try again.'));
+      }
+    }
+    this.phase = 'ended';
+    this.call.detach();
+    if (visit) this.dispatchEvent(new CareVideoEndedEvent(visit.id, reason, this.entry, this.patient));
+    await this.focusAfterRender('[data-focus-after-end]');
+  }
+
+  /** Focuses `selector` once it is shown: a newly slotted footer appears only after the dialog's slotchange. */
+  private async focusAfterRender(selector: string): Promise<void> {
+    await this.updateComplete;
+    await new Promise(requestAnimationFrame);
+    await this.dialog?.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
+  }
+
+  private reset(): void {
+    this.phase = 'pick';
+    this.visit = null;
+    this.entry = null;
+    this.endReason = null;
+    this.apiError = null;
+    this.mediaError = null;
+    this.linkStatus = null;
+    this.confirmingEnd = false;
+  }
+
+  /** The call ended other than by our own End: the visit was ended elsewhere, or the seat moved. */
+  private async onSessionEnded(event: VideoSessionEndedEvent): Promise<void> {
+    if (event.reason === 'left' || this.phase !== 'live') return;
+    this.phase = 'ending';
+    this.confirmingEnd = false;
+    if (event.reason === 'replaced') {
+      // This seat was taken from another window: the visit goes on there, so nothing is logged here.
+      this.endReason = 'replaced';
+      this.phase = 'ended';
+      this.call.detach();
+      if (this.visit) this.dispatchEvent(new CareVideoEndedEvent(this.visit.id, 'replaced', null, this.patient));
+      return;
+    }
+    await this.logEnd(event.reason);
+  }
+
+  private onRequestClose(event: CareRequestCloseEvent): void {
+    if (!this.inCall) return;
+    event.preventDefault();
+    if (this.phase !== 'live') return;
+    this.confirmingEnd = true;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part="confirm-end"] button')?.focus());
+  }
+
+  private keepCall(): void {
+    this.confirmingEnd = false;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part="end-button"]')?.focus());
+  }
+
+  private async endAndClose(): Promise<void> {
+    await this.endCall();
+    this.dialog.hide();
+  }
+
+  private onPatientChange(event: CarePatientChangeEvent): void {
+    this.patient = event.patient;
+    this.apiError = null;
+    this.mediaError = null;
+  }
+
+  private async copyLink(): Promise<void> {
+    const url = this.visit?.joinUrl;
+    if (!url) return;
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      // No clipboard permission (e.g. an iframe without it): select the text and copy the old way.
+      const input = this.renderRoot.querySelector<HTMLInputElement>('#join-url');
+      input?.focus();
+      input?.select();
+      if (!document.execCommand('copy')) {
+        this.linkStatus = { kind: 'error', text: msg('The link could not be copied. Select it and copy it yourself.') };
+        return;
+      }
+    }
+    this.linkStatus = { kind: 'copied' };
+    if (this.copiedTimer) clearTimeout(this.copiedTimer);
+    this.copiedTimer = setTimeout(() => {
+      if (this.linkStatus?.kind === 'copied') this.linkStatus = null;
+    }, COPIED_MS);
+  }
+
+  private async sendLink(): Promise<void> {
+    const visit = this.visit;
+    const client = this.client;
+    if (!visit || !client || this.linkStatus?.kind === 'sending') return;
+    this.linkStatus = { kind: 'sending' };
+    try {
+      const sms = await client.videoVisits.sendLink(visit.id);
+      this.linkStatus = { kind: 'sent', to: this.patient?.phoneDisplay ?? sms.contact ?? '' };
+    } catch (error) {
+      const apiError = toApiError(error, msg('The link could not be sent. Try again.'));
+      this.linkStatus = {
+        kind: 'error',
+        text:
+          apiError.code === 'opted_out'
+            ? msg('This patient has opted out of SMS, so the link was not sent. Copy it and share it another way.')
+            : apiError.code === 'no_phone'
+              ? msg('This patient has no mobile number on file. Copy the link and share it another way.')
+              : apiError.code === 'network_error'
+                ? msg('CareComms could not be reached. Check your connection and try again.')
+                : apiError.detail,
+      };
+    }
+  }
+
+  private statusText(): string {
+    const name = this.patient?.name ?? msg('the patient');
+    switch (this.call.session?.state) {
+      case 'connecting':
+        return msg('Connecting…');
+      case 'waiting':
+        return msg(str`Waiting for ${name} to join`);
+      case 'connected':
+        return msg(str`${name} joined`);
+      case 'reconnecting':
+        return msg('Reconnecting…');
+      default:
+        return this.phase === 'ending' ? msg('Ending the call…') : '';
+    }
+  }
+
+  protected renderPick() {
+    const starting = this.phase === 'starting';
+    return html`<div class="pick">
+        <care-patient-picker
+          part="picker"
+          exportparts="input: picker-input, option: picker-option, phone: picker-phone"
+          autofocus
+          .client=${this.client}
+          .value=${this.patientId}
+          @care-patient-change=${this.onPatientChange}
+        ></care-patient-picker>
+        ${this.patient
+          ? html`<p class="hint">
+              ${msg(str`A private video room is created for ${this.patient.name}. You will get a link to send them; they join from their phone or computer, with nothing to install.`)}
+            </p>`
+          : nothing}
+        ${this.mediaError
+          ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.mediaError)}</span></p>`
+          : nothing}
+        ${this.apiError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${errorText(this.apiError)}</span></p>` : nothing}
+      </div>
+      <button slot="footer" class="button" type="button" @click=${() => this.dialog.requestClose('api')}>${msg('Cancel')}</button>
+      <button
+        slot="footer"
+        class="button primary"
+        part="start-button"
+        type="button"
+        ?disabled=${!this.patient || !this.client || starting}
+        aria-busy=${starting ? 'true' : 'false'}
+        @click=${this.startCall}
+      >
+        ${videoIcon}${starting ? msg('Starting…') : msg('Start video call')}
+      </button>`;
+  }
+
+  protected renderConfirmEnd() {
+    return html`<div class="confirm" part="confirm-end" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+      <div>
+        <p class="confirm-title" id="confirm-title">${msg('End the video call?')}</p>
+        <p id="confirm-text">${msg(str`${this.patient?.name ?? msg('The patient')} will be disconnected and the visit logged.`)}</p>
+      </div>
+      <div class="confirm-actions">
+        <button class="button" type="button" @click=${this.keepCall}>${msg('Keep call')}</button>
+        <button class="button danger" type="button" @click=${this.endAndClose}>${hangUpIcon}${msg('End call')}</button>
+      </div>
+    </div>`;
+  }
+
+  protected renderJoinLink(visit: VideoVisit) {
+    const patient = this.patient;
+    const status = this.linkStatus;
+    const cannotText = !patient?.phone ? msg('No mobile number on file: copy the link and share it another way.') : patient.optedOut ? msg('Opted out of SMS: copy the link and share it another way.') : null;
+    return html`<section class="join-link" part="join-link" aria-labelledby="join-link-title">
+      <h3 id="join-link-title">${msg('Invite the patient')}</h3>
+      <label class="visually-hidden" for="join-url">${msg('Patient join link')}</label>
+      <div class="link-row">
+        <input id="join-url" part="join-link-input" type="text" readonly .value=${visit.joinUrl} @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()} />
+        <button class="button" part="copy-button" type="button" @click=${this.copyLink}>${copyIcon}${msg('Copy link')}</button>
+      </div>
+      <button
+        class="button"
+        part="send-link-button"
+        type="button"
+        ?disabled=${!!cannotText || status?.kind === 'sending'}
+        aria-busy=${status?.kind === 'sending' ? 'true' : 'false'}
+        @click=${this.sendLink}
+      >
+        ${smsIcon}${status?.kind === 'sending' ? msg('Sending…') : msg('Send link by SMS')}
+      </button>
+      ${cannotText ? html`<p class="note">${cannotText}</p>` : nothing}
+      <p class="link-status" role="status">
+        ${status?.kind === 'copied' ? html`${checkIcon}${msg('Link copied')}` : nothing}
+        ${status?.kind === 'sent' ? html`${checkIcon}${msg(str`Link sent by SMS to ${status.to}`)}` : nothing}
+      </p>
+      ${status?.kind === 'error' ? html`<p class="message danger" role="alert">${alertIcon}<span>${status.text}</span></p>` : nothing}
+      <p class="note">${msg('The link works until the call ends, for one device at a time.')}</p>
+    </section>`;
+  }
+
+  protected renderCall(visit: VideoVisit) {
+    const session = this.call.session;
+    const name = this.patient?.name ?? msg('the patient');
+    const state = session?.state;
+    const overlay =
+      state === 'connected'
+        ? null
+        : state === 'waiting'
+          ? msg(str`Waiting for ${name} to join`)
+          : state === 'reconnecting'
+            ? msg('Reconnecting…')
+            : this.phase === 'ending'
+              ? msg('Ending the call…')
+              : msg('Connecting…');
+    return html`${this.confirmingEnd ? this.renderConfirmEnd() : nothing}
+      <div class="call">
+        <div class="main">
+          <p class="call-status ${state ?? ''}" part="status" role="status">${this.statusText()}</p>
+          ${renderStage(this.call, {
+            remoteLabel: msg(str`${name}'s video`),
+            overlay,
+            remoteMuted: state === 'connected' && !(session?.remoteMedia.audio ?? true),
+            remoteCameraOff: state === 'connected' && !(session?.remoteMedia.video ?? true),
+            showTimer: true,
+          })}
+          ${renderControls(this.call, { screenShare: true, endLabel: msg('End call'), onEnd: () => void this.endCall() })}
+          ${this.call.deviceError
+            ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>`
+            : nothing}
+        </div>
+        <div class="side">
+          ${this.renderJoinLink(visit)}
+          ${renderDevicePickers(this.call.devices, {
+            stream: session?.localStream ?? null,
+            idPrefix: 'practitioner',
+            disabled: this.phase !== 'live',
+            onCamera: (id) => void this.call.useCamera(id),
+            onMicrophone: (id) => void this.call.useMicrophone(id),
+          })}
+        </div>
+      </div>`;
+  }
+
+  protected renderEnded() {
+    const entry = this.entry;
+    const name = this.patient?.name ?? '';
+    const heading =
+      this.endReason === 'replaced'
+        ? msg('The call moved to another window')
+        : this.endReason === 'failed' || this.endReason === 'refused'
+          ? msg('The video connection failed')
+          : msg('Video call ended');
+    return html`<div class="summary" part="summary" role="status">
+        ${this.endReason === 'failed' || this.endReason === 'refused' ? alertIcon : checkIcon}
+        <h3>${heading}</h3>
+        ${entry
+          ? html`<p>${name} · <span class="duration">${formatDuration(entry.durationSeconds ?? 0)}</span></p>
+              <p>${msg('The visit and its duration are in the correspondence history.')}</p>`
+          : this.endReason === 'replaced'
+            ? html`<p>${msg('You opened this visit somewhere else, so it continues there.')}</p>`
+            : nothing}
+        ${this.apiError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${errorText(this.apiError)}</span></p>` : nothing}
+      </div>
+      <button slot="footer" class="button primary" type="button" data-focus-after-end @click=${() => this.hide()}>${msg('Done')}</button>`;
+  }
+
+  override render() {
+    const visit = this.visit;
+    const body =
+      this.phase === 'ended' ? this.renderEnded() : (this.phase === 'live' || this.phase === 'ending') && visit ? this.renderCall(visit) : this.renderPick();
+    return html`<care-dialog
+      class=${this.phase === 'live' || this.phase === 'ending' ? 'in-call' : ''}
+      part="dialog"
+      exportparts="dialog: dialog-dialog, header: dialog-header, title: dialog-title, close-button: dialog-close-button, body: dialog-body, footer: dialog-footer"
+      label=${msg('Video Call')}
+      .open=${this.open}
+      @care-request-close=${this.onRequestClose}
+      @care-close=${() => (this.open = false)}
+    >
+      ${body}
+    </care-dialog>`;
+  }
+}
+
+function toApiError(error: unknown, fallback: string): CareApiError {
+  return error instanceof CareApiError ? error : new CareApiError({ status: 0, code: 'unexpected_response', detail: fallback });
+}
+
+function errorText(error: CareApiError): string {
+  switch (error.code) {
+    case 'network_error':
+      return msg('CareComms could not be reached. Check your connection and try again.');
+    case 'provider_error':
+      return msg('The video service could not create the room. Try again in a moment.');
+    case 'not_found':
+      return msg('This patient is no longer available to you.');
+    default:
+      return error.detail;
   }
 }

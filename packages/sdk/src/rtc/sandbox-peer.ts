@@ -46,6 +46,8 @@ export class SandboxPeer extends EventTarget {
   private pendingCandidates: RTCIceCandidateInit[] = [];
   private unsubscribe: (() => void) | null = null;
   private localStream: MediaStream;
+  /** Signals are handled one at a time, in arrival order (an answer must not race its offer's candidates). */
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SandboxPeerOptions) {
     super();
@@ -54,7 +56,9 @@ export class SandboxPeer extends EventTarget {
 
   start(): void {
     this.unsubscribe = this.options.channel.subscribe({
-      message: (message) => void this.onSignal(message).catch(() => this.setState('reconnecting')),
+      message: (message) => {
+        this.handling = this.handling.then(() => this.onSignal(message)).catch(() => this.setState('reconnecting'));
+      },
       drop: () => this.setState(this.peerPresent ? 'reconnecting' : 'waiting'),
       end: (error) => this.end('refused', error),
     });
@@ -134,7 +138,10 @@ export class SandboxPeer extends EventTarget {
   }
 
   private async flushCandidates(pc: RTCPeerConnection): Promise<void> {
-    for (const candidate of this.pendingCandidates.splice(0)) await pc.addIceCandidate(candidate);
+    for (const candidate of this.pendingCandidates.splice(0)) {
+      // One left over from an earlier negotiation does not belong to this connection; skip it.
+      await pc.addIceCandidate(candidate).catch(() => undefined);
+    }
   }
 
   private async onSignal(message: SignalMessage): Promise<void> {
@@ -150,7 +157,10 @@ export class SandboxPeer extends EventTarget {
         this.setState('waiting');
         break;
       case 'offer': {
+        // Candidates may overtake their offer on the way through the server: keep them for the new connection.
+        const early = this.pendingCandidates;
         const pc = this.newConnection();
+        this.pendingCandidates = early;
         this.setState('connecting');
         await pc.setRemoteDescription(message.data as RTCSessionDescriptionInit);
         await this.flushCandidates(pc);

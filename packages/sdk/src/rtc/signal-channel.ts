@@ -36,14 +36,20 @@ export interface SignalChannelOptions {
 export function createSignalChannel(options: SignalChannelOptions): SignalChannel {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const headers = async () => (await options.headers?.()) ?? {};
+  // Sends go out one after another: an offer must reach the other side before its ICE candidates.
+  let sending: Promise<unknown> = Promise.resolve();
   return {
-    async send(message) {
-      const response = await fetchImpl(options.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await headers()) },
-        body: JSON.stringify(message),
+    send(message) {
+      const sent = sending.then(async () => {
+        const response = await fetchImpl(options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(await headers()) },
+          body: JSON.stringify(message),
+        });
+        if (!response.ok) throw await CareApiError.fromResponse(response);
       });
-      if (!response.ok) throw await CareApiError.fromResponse(response);
+      sending = sent.catch(() => undefined);
+      return sent;
     },
     subscribe(handlers) {
       const stop = new AbortController();

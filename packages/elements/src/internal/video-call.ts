@@ -1,0 +1,464 @@
+import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { msg, str } from '@lit/localize';
+import {
+  deviceIdOf,
+  listMediaDevices,
+  MediaAccessError,
+  type MediaDeviceLists,
+  type VideoSession,
+  type VideoSessionEndedEvent,
+} from '@carecomms/sdk/video';
+import { videoIcon } from '../icons.js';
+import { hangUpIcon, micIcon, micOffIcon, screenShareIcon, videoOffIcon } from '../video-icons.js';
+
+/** Seconds as m:ss (minutes keep counting past an hour, like a call timer). */
+export function formatDuration(totalSeconds: number): string {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** A message for the camera or microphone failing, that says what to do. */
+export function mediaErrorText(error: MediaAccessError): string {
+  switch (error.code) {
+    case 'permission_denied':
+      return msg(
+        'Camera and microphone are blocked for this page. Allow them in your browser (the camera icon in the address bar, or the site settings), then try again.',
+      );
+    case 'no_device':
+      return msg('No camera or microphone was found. Connect one, then try again.');
+    case 'device_busy':
+      return msg('The camera or microphone is being used by another app. Close it, then try again.');
+    case 'insecure_context':
+      return msg('Video needs a secure (https) connection.');
+    case 'unsupported':
+      return msg('This browser cannot make video calls. Try an up-to-date Chrome, Edge, Firefox or Safari.');
+    default:
+      return msg('The camera or microphone could not be started. Try again.');
+  }
+}
+
+/**
+ * Keeps an element in step with a {@link VideoSession}: re-renders on its
+ * events, ticks the timer once a second, knows the cameras and microphones,
+ * and runs the controls (mute, camera, screen share, device switches).
+ */
+export class VideoCallController implements ReactiveController {
+  session: VideoSession | null = null;
+  devices: MediaDeviceLists = { cameras: [], microphones: [] };
+  /** The last device switch or screen share that failed. */
+  deviceError: MediaAccessError | null = null;
+  now = Date.now();
+
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly onSessionEvent = () => this.host.requestUpdate();
+  private readonly onEnded = (event: Event) => {
+    this.stopTimer();
+    this.ended(event as VideoSessionEndedEvent);
+    this.host.requestUpdate();
+  };
+  private readonly onDeviceChange = () => void this.refreshDevices();
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly ended: (event: VideoSessionEndedEvent) => void,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+    if (this.session && this.session.state !== 'ended') this.startTimer();
+  }
+
+  hostDisconnected(): void {
+    navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    this.stopTimer();
+  }
+
+  attach(session: VideoSession): void {
+    this.detach();
+    this.session = session;
+    for (const type of ['state', 'remote-stream', 'remote-media', 'local-stream']) session.addEventListener(type, this.onSessionEvent);
+    session.addEventListener('ended', this.onEnded);
+    this.deviceError = null;
+    this.startTimer();
+  }
+
+  detach(): void {
+    const session = this.session;
+    if (!session) return;
+    for (const type of ['state', 'remote-stream', 'remote-media', 'local-stream']) session.removeEventListener(type, this.onSessionEvent);
+    session.removeEventListener('ended', this.onEnded);
+    this.session = null;
+    this.stopTimer();
+  }
+
+  async refreshDevices(): Promise<void> {
+    try {
+      this.devices = await listMediaDevices();
+    } catch {
+      this.devices = { cameras: [], microphones: [] };
+    }
+    this.host.requestUpdate();
+  }
+
+  /** Seconds since both sides were first connected. */
+  get elapsedSeconds(): number {
+    const since = this.session?.connectedAt;
+    return since ? Math.floor((this.now - since) / 1000) : 0;
+  }
+
+  toggleMicrophone(): void {
+    this.session?.setMicrophoneEnabled(!this.session.microphoneEnabled);
+    this.host.requestUpdate();
+  }
+
+  toggleCamera(): void {
+    this.session?.setCameraEnabled(!this.session.cameraEnabled);
+    this.host.requestUpdate();
+  }
+
+  async toggleScreenShare(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    await this.guard(() => (session.screenSharing ? session.stopScreenShare() : session.startScreenShare()));
+  }
+
+  async useCamera(deviceId: string): Promise<void> {
+    const session = this.session;
+    if (session) await this.guard(() => session.useCamera(deviceId));
+  }
+
+  async useMicrophone(deviceId: string): Promise<void> {
+    const session = this.session;
+    if (session) await this.guard(() => session.useMicrophone(deviceId));
+  }
+
+  private async guard(action: () => Promise<void>): Promise<void> {
+    this.deviceError = null;
+    try {
+      await action();
+    } catch (error) {
+      // Cancelling the browser's screen picker is a choice, not an error.
+      if (!(error instanceof MediaAccessError && error.code === 'permission_denied' && this.session?.screenSharing === false)) {
+        this.deviceError = MediaAccessError.from(error);
+      }
+    }
+    this.host.requestUpdate();
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.now = Date.now();
+      this.host.requestUpdate();
+    }, 1000);
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+export interface StageOptions {
+  /** Accessible name of the other side's video. */
+  remoteLabel: string;
+  /** Shown over the remote video: waiting, reconnecting… */
+  overlay: string | null;
+  /** The other side has muted / turned the camera off. */
+  remoteMuted: boolean;
+  remoteCameraOff: boolean;
+  showTimer: boolean;
+}
+
+/** The other side large, this side small, the timer, and what is happening. */
+export function renderStage(controller: VideoCallController, options: StageOptions) {
+  const session = controller.session;
+  const remote = session?.remoteStream ?? null;
+  const hasRemoteVideo = !!remote?.getVideoTracks().length && !options.remoteCameraOff;
+  return html`<div class="stage" part="stage">
+    <video
+      class="remote ${hasRemoteVideo ? '' : 'empty'}"
+      part="remote-video"
+      autoplay
+      playsinline
+      aria-label=${options.remoteLabel}
+      .srcObject=${remote}
+    ></video>
+    ${options.overlay
+      ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
+      : options.remoteCameraOff
+        ? html`<div class="overlay quiet">${videoOffIcon}<span>${msg('Camera off')}</span></div>`
+        : nothing}
+    ${options.remoteMuted ? html`<span class="badge remote-muted">${micOffIcon}${msg('Muted')}</span>` : nothing}
+    ${options.showTimer
+      ? html`<span class="timer" part="timer" role="timer" aria-label=${msg('Call duration')}>${formatDuration(controller.elapsedSeconds)}</span>`
+      : nothing}
+    <video
+      class="local ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}"
+      part="local-video"
+      autoplay
+      playsinline
+      muted
+      aria-label=${msg('Your camera')}
+      .srcObject=${session?.localStream ?? null}
+    ></video>
+  </div>`;
+}
+
+export interface ControlOptions {
+  screenShare: boolean;
+  endLabel: string;
+  onEnd: () => void;
+}
+
+/** Mute, camera, (screen share) and end. Toggles say their state with aria-pressed. */
+export function renderControls(controller: VideoCallController, options: ControlOptions) {
+  const session = controller.session;
+  const muted = !!session && !session.microphoneEnabled;
+  const cameraOn = !!session?.cameraEnabled;
+  const disabled = !session || session.state === 'ended';
+  const canShare = options.screenShare && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+  return html`<div class="controls" part="controls" role="group" aria-label=${msg('Call controls')}>
+    <button class="control" part="mute-button" type="button" aria-pressed=${muted ? 'true' : 'false'} ?disabled=${disabled} @click=${() => controller.toggleMicrophone()}>
+      ${muted ? micOffIcon : micIcon}<span>${msg('Mute')}</span>
+    </button>
+    <button class="control" part="camera-button" type="button" aria-pressed=${cameraOn ? 'true' : 'false'} ?disabled=${disabled} @click=${() => controller.toggleCamera()}>
+      ${cameraOn ? videoIcon : videoOffIcon}<span>${msg('Camera')}</span>
+    </button>
+    ${canShare
+      ? html`<button
+          class="control"
+          part="screen-share-button"
+          type="button"
+          aria-pressed=${session?.screenSharing ? 'true' : 'false'}
+          ?disabled=${disabled}
+          @click=${() => controller.toggleScreenShare()}
+        >
+          ${screenShareIcon}<span>${msg('Share screen')}</span>
+        </button>`
+      : nothing}
+    <button class="control end" part="end-button" type="button" ?disabled=${disabled} @click=${options.onEnd}>
+      ${hangUpIcon}<span>${options.endLabel}</span>
+    </button>
+  </div>`;
+}
+
+export interface DevicePickerOptions {
+  /** The stream whose devices are selected. */
+  stream: MediaStream | null;
+  idPrefix: string;
+  disabled?: boolean;
+  onCamera: (deviceId: string) => void;
+  onMicrophone: (deviceId: string) => void;
+}
+
+/** Camera and microphone choosers. */
+export function renderDevicePickers(devices: MediaDeviceLists, options: DevicePickerOptions) {
+  const camera = deviceIdOf(options.stream, 'video');
+  const microphone = deviceIdOf(options.stream, 'audio');
+  const picker = (
+    id: string,
+    label: string,
+    part: string,
+    list: MediaDeviceInfo[],
+    selected: string | null,
+    fallback: (n: number) => string,
+    onChange: (deviceId: string) => void,
+  ) => html`<div class="picker">
+    <label for=${id}>${label}</label>
+    <select
+      id=${id}
+      part=${part}
+      ?disabled=${options.disabled || list.length === 0}
+      @change=${(e: Event) => onChange((e.target as HTMLSelectElement).value)}
+    >
+      ${list.length === 0 ? html`<option value="">${msg('None found')}</option>` : nothing}
+      ${list.map((device, i) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label || fallback(i + 1)}</option>`)}
+    </select>
+  </div>`;
+  return html`<div class="devices" part="devices">
+    ${picker(`${options.idPrefix}-camera`, msg('Camera'), 'camera-select', devices.cameras, camera, (n) => msg(str`Camera ${n}`), options.onCamera)}
+    ${picker(`${options.idPrefix}-microphone`, msg('Microphone'), 'microphone-select', devices.microphones, microphone, (n) => msg(str`Microphone ${n}`), options.onMicrophone)}
+  </div>`;
+}
+
+/** Styles for the stage, the controls and the device pickers. */
+export const videoCallStyles = css`
+  .stage {
+    position: relative;
+    overflow: hidden;
+    border-radius: var(--_care-radius-large);
+    background: var(--_care-video-stage);
+    color: var(--_care-video-on-stage);
+    aspect-ratio: 16 / 10;
+    min-height: 12rem;
+  }
+  .stage video {
+    display: block;
+    background: var(--_care-video-stage);
+  }
+  .remote {
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+  }
+  .remote.empty {
+    visibility: hidden;
+  }
+  .local {
+    position: absolute;
+    right: 0.75rem;
+    bottom: 0.75rem;
+    width: min(28%, 12rem);
+    aspect-ratio: 4 / 3;
+    object-fit: cover;
+    border-radius: var(--_care-radius);
+    border: 2px solid var(--_care-video-stage-raised);
+    box-shadow: var(--_care-shadow-dialog);
+    /* A mirror, as people expect of themselves; a shared screen is shown as it is. */
+    transform: scaleX(-1);
+  }
+  .local.screen {
+    transform: none;
+    object-fit: contain;
+  }
+  .local.off {
+    opacity: 0.35;
+  }
+  .overlay {
+    position: absolute;
+    inset: 0;
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    justify-content: center;
+    gap: 0.75rem;
+    padding: 1.5rem;
+    text-align: center;
+    font-size: 1rem;
+    font-weight: 600;
+    color: var(--_care-video-on-stage);
+  }
+  .overlay.quiet {
+    color: var(--_care-video-on-stage-muted);
+    font-weight: 500;
+  }
+  .overlay .icon {
+    width: 2rem;
+    height: 2rem;
+  }
+  .spinner {
+    width: 1.75rem;
+    height: 1.75rem;
+    border-radius: 50%;
+    border: 3px solid var(--_care-video-control);
+    border-top-color: var(--_care-video-on-stage);
+    animation: care-spin 0.9s linear infinite;
+  }
+  @keyframes care-spin {
+    to {
+      transform: rotate(360deg);
+    }
+  }
+  .timer,
+  .badge {
+    position: absolute;
+    top: 0.75rem;
+    display: inline-flex;
+    align-items: center;
+    gap: 0.375rem;
+    padding: 0.25rem 0.625rem;
+    border-radius: 999px;
+    background: var(--_care-video-stage-raised);
+    color: var(--_care-video-on-stage);
+    font-size: 0.875rem;
+    font-variant-numeric: tabular-nums;
+  }
+  .timer {
+    left: 0.75rem;
+  }
+  .badge {
+    right: 0.75rem;
+  }
+  .controls {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: center;
+    gap: 0.5rem;
+    padding: 0.75rem;
+    border-radius: var(--_care-radius-large);
+    background: var(--_care-video-stage);
+  }
+  .control {
+    display: inline-flex;
+    flex-direction: column;
+    align-items: center;
+    justify-content: center;
+    gap: 0.25rem;
+    min-width: 4.5rem;
+    min-height: 3.25rem;
+    padding: 0.375rem 0.75rem;
+    border: 0;
+    border-radius: var(--_care-radius);
+    background: var(--_care-video-control);
+    color: var(--_care-video-on-stage);
+    font: inherit;
+    font-size: 0.8125rem;
+    font-weight: 600;
+    cursor: pointer;
+  }
+  .control:hover:not(:disabled) {
+    background: var(--_care-video-control-hover);
+  }
+  .control[part='mute-button'][aria-pressed='true'],
+  .control[part='camera-button'][aria-pressed='false'],
+  .control[part='screen-share-button'][aria-pressed='true'] {
+    background: var(--_care-video-control-active);
+    color: var(--_care-video-on-control-active);
+  }
+  .control.end {
+    background: var(--_care-video-end);
+    color: var(--_care-video-on-end);
+  }
+  .control.end:hover:not(:disabled) {
+    background: var(--_care-video-end);
+    filter: brightness(1.1);
+  }
+  .control:disabled {
+    opacity: 0.5;
+    cursor: not-allowed;
+  }
+  .control:focus-visible {
+    outline: 2px solid var(--_care-video-on-stage);
+    outline-offset: 2px;
+  }
+  .devices {
+    display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
+    gap: 0.75rem;
+  }
+  .picker label {
+    display: block;
+    margin-bottom: 0.25rem;
+    font-weight: 600;
+    font-size: 0.8125rem;
+  }
+  .picker select {
+    width: 100%;
+    min-height: 2.5rem;
+    padding: 0.375rem 0.5rem;
+    border: 1px solid var(--_care-color-border-strong);
+    border-radius: var(--_care-radius);
+    background: var(--_care-color-surface);
+    color: inherit;
+    font: inherit;
+    font-size: max(0.875rem, 16px);
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .spinner {
+      animation: none;
+    }
+  }
+`;

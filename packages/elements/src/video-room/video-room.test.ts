@@ -1,0 +1,157 @@
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { setViewport } from '@web/test-runner-commands';
+import { getLocalMedia, type VideoSession } from '@carecomms/sdk/video';
+import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
+import { define } from '../lazy.js';
+import { FakeServer } from '../test-fixtures/fake-server.js';
+import { CareVideoRoom } from './video-room.js';
+
+define('care-video-room', CareVideoRoom);
+
+const practitioners: VideoSession[] = [];
+afterEach(async () => {
+  for (const session of practitioners.splice(0)) session.leave();
+  document.querySelectorAll('care-video-room').forEach((el) => el.remove());
+  await setViewport({ width: 800, height: 600 });
+});
+
+/** A visit started by the (fake) practitioner, and the patient's room for its link. */
+async function setup(options: { joinFailure?: number } = {}) {
+  const server = new FakeServer();
+  const client = server.client();
+  const visit = await client.videoVisits.start('pat-1');
+  server.video.joinFailure = options.joinFailure ?? null;
+  const token = visit.joinUrl.split('/join/')[1]!;
+  const el = await fixture<CareVideoRoom>(html`<care-video-room base-url="https://carecomms.test" join-token=${token} .fetch=${server.fetch}></care-video-room>`);
+  const $ = <T extends Element = HTMLElement>(selector: string) => el.shadowRoot!.querySelector<T>(selector);
+  const byText = (text: string) => [...el.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.includes(text));
+  /** The practitioner joins the same visit. */
+  const practitionerJoins = async () => {
+    const session = await client.videoVisits.session(visit, { localStream: await getLocalMedia() });
+    practitioners.push(session);
+    await session.connect();
+    return session;
+  };
+  return { server, client, visit, el, $, byText, practitionerJoins };
+}
+
+const playing = (video: HTMLVideoElement | null) => !!video && video.videoWidth > 0 && !video.paused;
+const joinReady = (ctx: Awaited<ReturnType<typeof setup>>) =>
+  waitUntil(() => ctx.$<HTMLButtonElement>('[part="join-button"]') && !ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled, 'camera ready', { timeout: 8000 });
+
+describe('care-video-room', function () {
+  // Real camera, microphone and WebRTC (fake devices): slower than the other elements' tests.
+  this.timeout(20_000);
+
+  it('checks the camera and microphone before joining: preview, level meter, device pickers', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    await waitUntil(() => playing(ctx.$<HTMLVideoElement>('[part="preview"]')), 'preview playing', { timeout: 8000 });
+    const meter = ctx.$('[part="meter"]')!;
+    expect(meter.getAttribute('role')).to.equal('meter');
+    await waitUntil(() => Number(meter.getAttribute('aria-valuenow')) > 0, 'the fake microphone is heard', { timeout: 8000 });
+    const cameras = ctx.$<HTMLSelectElement>('[part="camera-select"]')!;
+    await waitUntil(() => cameras.options.length > 0 && !cameras.disabled, 'cameras listed');
+    expect(ctx.$<HTMLSelectElement>('[part="microphone-select"]')!.options.length).to.be.greaterThan(0);
+    await expect(ctx.el).to.be.accessible({ ignoredRules: ['video-caption'] });
+  });
+
+  it('joins, waits for the clinician, then shows them; Leave offers to rejoin', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    const started = oneEvent(ctx.el, 'care-video-started');
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    expect(((await started) as unknown as CareVideoStartedEvent).visitId).to.equal(ctx.visit.id);
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Waiting for Dr Amelia Lee'), 'waiting', { timeout: 8000 });
+    expect(ctx.$('[part="header"]')!.textContent).to.contain('With Dr Amelia Lee, Harbourside Medical');
+
+    const practitioner = await ctx.practitionerJoins();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Dr Amelia Lee joined'), 'clinician joined', { timeout: 10_000 });
+    await waitUntil(() => playing(ctx.$<HTMLVideoElement>('[part="remote-video"]')), 'clinician video playing', { timeout: 10_000 });
+    await waitUntil(() => practitioner.state === 'connected');
+
+    const mute = ctx.$<HTMLButtonElement>('[part="mute-button"]')!;
+    mute.click();
+    await ctx.el.updateComplete;
+    expect(mute.getAttribute('aria-pressed')).to.equal('true');
+    await waitUntil(() => practitioner.remoteMedia.audio === false, 'clinician told');
+    expect(ctx.$('[part="screen-share-button"]'), 'no screen sharing for patients').to.be.null;
+
+    const ended = oneEvent(ctx.el, 'care-video-ended') as unknown as Promise<CareVideoEndedEvent>;
+    ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+    expect((await ended).reason).to.equal('left');
+    await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('You left the visit'), 'left');
+    ctx.byText('Rejoin')!.click();
+    await joinReady(ctx);
+  });
+
+  it('says so when the clinician ends the visit', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]'), 'live', { timeout: 8000 });
+    await ctx.practitionerJoins();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('joined'), 'clinician joined', { timeout: 10_000 });
+    const ended = oneEvent(ctx.el, 'care-video-ended') as unknown as Promise<CareVideoEndedEvent>;
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    expect((await ended).reason).to.equal('ended');
+    await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('The visit has ended'), 'ended notice');
+  });
+
+  for (const [status, text] of [
+    [404, 'This link is not recognised'],
+    [410, 'This video visit has ended'],
+  ] as const) {
+    it(`explains a ${status} link clearly`, async () => {
+      const ctx = await setup({ joinFailure: status });
+      await joinReady(ctx);
+      ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+      await waitUntil(() => ctx.$('[part="notice"]'), 'notice');
+      expect(ctx.$('[part="notice"]')!.textContent).to.contain(text);
+      expect(ctx.$('[part="notice"]')!.getAttribute('role')).to.equal('alert');
+      expect(ctx.$('[part="preview"]'), 'camera released').to.be.null;
+    });
+  }
+
+  it('asks to wait when joining is rate-limited', async () => {
+    const ctx = await setup({ joinFailure: 429 });
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="error"]'), 'error');
+    expect(ctx.$('[part="error"]')!.textContent).to.contain('Wait 42 seconds');
+    expect(ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled).to.be.false;
+  });
+
+  it('explains a blocked camera and tries again on request', async () => {
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    let refuse = true;
+    navigator.mediaDevices.getUserMedia = (constraints) =>
+      refuse ? Promise.reject(new DOMException('denied', 'NotAllowedError')) : original(constraints);
+    try {
+      const ctx = await setup();
+      await waitUntil(() => ctx.$('[part="error"]'), 'error', { timeout: 8000 });
+      expect(ctx.$('[part="error"]')!.textContent).to.contain('Camera and microphone are blocked');
+      expect(ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled).to.be.true;
+      refuse = false;
+      ctx.byText('Try again')!.click();
+      await joinReady(ctx);
+      expect(ctx.$('[part="error"]')).to.be.null;
+    } finally {
+      navigator.mediaDevices.getUserMedia = original;
+    }
+  });
+
+  it('fits a phone held upright (375 px) without sideways scrolling', async () => {
+    await setViewport({ width: 375, height: 740 });
+    const ctx = await setup();
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="controls"]'), 'live', { timeout: 8000 });
+    expect(document.documentElement.scrollWidth).to.be.at.most(375);
+    const controls = ctx.$('[part="controls"]')!.getBoundingClientRect();
+    expect(controls.right).to.be.at.most(375);
+    for (const button of ctx.$('[part="controls"]')!.querySelectorAll('button')) {
+      expect(button.getBoundingClientRect().height, 'touch targets').to.be.at.least(44);
+    }
+  });
+});

@@ -1,0 +1,379 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
+import { CareApiError, joinVisit, type PatientSeat } from '@carecomms/sdk';
+import {
+  getLocalMedia,
+  listMediaDevices,
+  MediaAccessError,
+  stopStream,
+  VideoSession,
+  watchAudioLevel,
+  type MediaChoice,
+  type MediaDeviceLists,
+  type VideoSessionEndedEvent,
+} from '@carecomms/sdk/video';
+import { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
+import { alertIcon, checkIcon, videoIcon } from '../icons.js';
+import { mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { careLocale, setCareLocale } from '../localization.js';
+import { base } from '../styles/shared.js';
+import { tokens } from '../styles/tokens.js';
+import { videoTokens } from '../styles/video-tokens.js';
+import { videoRoomStyles } from './video-room.styles.js';
+
+type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'failed' | 'invalid' | 'gone';
+
+/**
+ * @tagname care-video-room
+ * @summary The patient's side of a video visit, for the page a join link
+ * opens: a device check (camera preview, microphone level, camera and
+ * microphone choice), Join, a waiting state until the clinician is there, then
+ * the call with mute, camera and leave. Made for a phone held upright as much
+ * as for a computer; clear messages when the camera is blocked or the link is
+ * no longer valid. Needs no account: the join token is the key.
+ *
+ * @csspart header - The clinic / clinician heading.
+ * @csspart preview - The camera preview during the device check.
+ * @csspart meter - The microphone level meter.
+ * @csspart devices - The camera and microphone pickers.
+ * @csspart camera-select - The camera picker.
+ * @csspart microphone-select - The microphone picker.
+ * @csspart join-button - Join.
+ * @csspart status - Waiting for the clinician, connected, reconnecting.
+ * @csspart stage - The video area.
+ * @csspart remote-video - The clinician's video.
+ * @csspart local-video - The patient's own camera, small.
+ * @csspart timer - The m:ss call timer.
+ * @csspart controls - Mute, camera, leave.
+ * @csspart mute-button - Mute toggle (`aria-pressed` true while muted).
+ * @csspart camera-button - Camera toggle (`aria-pressed` true while the camera is on).
+ * @csspart end-button - Leave.
+ * @csspart error - Why something failed (camera blocked, link invalid or over).
+ * @csspart notice - The view after the visit (ended, left, moved to another device).
+ *
+ * @cssproperty --care-video-stage - Background behind the videos and controls.
+ * @cssproperty --care-video-meter - The microphone level bar.
+ * @cssproperty --care-color-primary - The Join button.
+ *
+ * @fires care-video-started - The patient joined the visit.
+ * @fires care-video-ended - The patient left, or the visit ended, or it moved to another device.
+ */
+@localized()
+export class CareVideoRoom extends LitElement {
+  static override styles = [tokens, videoTokens, base, videoCallStyles, videoRoomStyles];
+
+  /** Origin of the CareComms server; the page's own origin when empty. */
+  @property({ attribute: 'base-url' }) baseUrl = '';
+
+  /** The token from the join link (`/join/<token>`). */
+  @property({ attribute: 'join-token' }) joinToken = '';
+
+  /** UI language (`en`, `es`); the browser's language when empty. */
+  @property() locale = '';
+
+  /** A `fetch` to use instead of the global one (tests, custom transports). */
+  @property({ attribute: false }) fetch?: typeof fetch;
+
+  @state() private phase: Phase = 'check';
+  @state() private preview: MediaStream | null = null;
+  @state() private mediaError: MediaAccessError | null = null;
+  @state() private loadingMedia = false;
+  @state() private level = 0;
+  @state() private devices: MediaDeviceLists = { cameras: [], microphones: [] };
+  @state() private seat: PatientSeat | null = null;
+  @state() private retryAfter = 0;
+  @state() private joinError: CareApiError | null = null;
+
+  private readonly call = new VideoCallController(this, (event) => this.onSessionEnded(event));
+  private stopMeter: (() => void) | null = null;
+  private choice: MediaChoice = {};
+  private readonly onDeviceChange = () => void this.refreshDevices();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+    if (this.phase === 'check' && !this.preview) void this.startPreview();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    this.stopPreview();
+    this.call.session?.leave();
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('locale') || !this.hasUpdated) {
+      const wanted = this.locale || navigator.language;
+      if (wanted.split('-')[0] !== careLocale()) {
+        setCareLocale(wanted).catch((error: unknown) => console.warn('care-video-room: locale could not be applied', error));
+      }
+    }
+  }
+
+  /** Turns the camera and microphone on for the device check (again, after a refusal or a device change). */
+  async startPreview(): Promise<void> {
+    if (this.loadingMedia) return;
+    this.loadingMedia = true;
+    this.mediaError = null;
+    this.stopPreview();
+    try {
+      const stream = await getLocalMedia(this.choice);
+      if (!this.isConnected || this.phase !== 'check') {
+        stopStream(stream);
+        return;
+      }
+      this.preview = stream;
+      this.stopMeter = watchAudioLevel(stream, (level) => (this.level = level));
+      await this.refreshDevices();
+    } catch (error) {
+      this.mediaError = MediaAccessError.from(error);
+    } finally {
+      this.loadingMedia = false;
+    }
+  }
+
+  /** Takes the patient's seat and connects. */
+  async join(): Promise<void> {
+    const stream = this.preview;
+    if (!stream || this.phase !== 'check') return;
+    this.phase = 'joining';
+    this.joinError = null;
+    let seat: PatientSeat;
+    const baseUrl = this.baseUrl || location.origin;
+    try {
+      seat = await joinVisit(baseUrl, this.joinToken, { fetch: this.fetch });
+    } catch (error) {
+      this.onJoinRefused(error);
+      return;
+    }
+    this.seat = seat;
+    this.detachPreview();
+    const session = new VideoSession({
+      provider: seat.provider,
+      role: 'patient',
+      baseUrl,
+      visitId: seat.visitId,
+      token: seat.token,
+      roomName: seat.roomName,
+      localStream: stream,
+      fetch: this.fetch,
+    });
+    this.call.attach(session);
+    this.phase = 'live';
+    this.dispatchEvent(new CareVideoStartedEvent(seat.visitId, null, null));
+    void this.call.refreshDevices();
+    await session.connect();
+  }
+
+  /** Leaves the visit; the clinician sees the seat empty and the patient may rejoin while the visit lasts. */
+  leave(): void {
+    this.call.session?.leave();
+  }
+
+  private onJoinRefused(error: unknown): void {
+    const apiError = error instanceof CareApiError ? error : null;
+    if (apiError?.status === 404) {
+      this.finishWith('invalid');
+    } else if (apiError?.status === 410) {
+      this.finishWith('gone');
+    } else if (apiError?.status === 429) {
+      const seconds = Number((apiError.problem as { retryAfterSeconds?: number } | null)?.retryAfterSeconds ?? 60);
+      this.retryAfter = seconds;
+      this.phase = 'check';
+      this.joinError = apiError;
+    } else {
+      this.phase = 'check';
+      this.joinError = apiError ?? CareApiError.network(error);
+    }
+  }
+
+  private finishWith(phase: Phase): void {
+    this.stopPreview();
+    this.phase = phase;
+  }
+
+  private onSessionEnded(event: VideoSessionEndedEvent): void {
+    const phases: Record<VideoSessionEndedEvent['reason'], Phase> = {
+      left: 'left',
+      ended: 'ended',
+      replaced: 'replaced',
+      refused: 'gone',
+      failed: 'failed',
+    };
+    this.phase = phases[event.reason];
+    const visitId = this.seat?.visitId;
+    this.call.detach();
+    if (visitId) this.dispatchEvent(new CareVideoEndedEvent(visitId, event.reason, null, null));
+  }
+
+  /** Back to the device check, to join again with the same link. */
+  private rejoin(): void {
+    this.phase = 'check';
+    this.seat = null;
+    void this.startPreview();
+  }
+
+  private async refreshDevices(): Promise<void> {
+    try {
+      this.devices = await listMediaDevices();
+    } catch {
+      this.devices = { cameras: [], microphones: [] };
+    }
+  }
+
+  private choose(kind: 'camera' | 'microphone', deviceId: string): void {
+    this.choice = { ...this.choice, [kind === 'camera' ? 'cameraId' : 'microphoneId']: deviceId };
+    void this.startPreview();
+  }
+
+  /** Hands the preview's tracks over to the call (they keep running). */
+  private detachPreview(): void {
+    this.stopMeter?.();
+    this.stopMeter = null;
+    this.preview = null;
+    this.level = 0;
+  }
+
+  private stopPreview(): void {
+    this.stopMeter?.();
+    this.stopMeter = null;
+    stopStream(this.preview);
+    this.preview = null;
+    this.level = 0;
+  }
+
+  private clinician(): string {
+    return this.seat?.practitionerName ?? this.seat?.clinicName ?? msg('your clinician');
+  }
+
+  protected renderHeader() {
+    const seat = this.seat;
+    return html`<header class="header" part="header">
+      <span class="mark" aria-hidden="true">${videoIcon}</span>
+      <div>
+        <h1>${msg('Video visit')}</h1>
+        ${seat ? html`<p>${seat.practitionerName ? msg(str`With ${seat.practitionerName}, ${seat.clinicName}`) : seat.clinicName}</p>` : nothing}
+      </div>
+    </header>`;
+  }
+
+  protected renderCheck() {
+    const joining = this.phase === 'joining';
+    const percent = Math.round(this.level * 100);
+    return html`<section class="check" aria-labelledby="check-title">
+      <h2 id="check-title">${msg('Check your camera and microphone')}</h2>
+      <div class="preview-frame">
+        <video part="preview" class="preview" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${this.preview}></video>
+        ${!this.preview && !this.mediaError ? html`<p class="preview-note" role="status">${msg('Starting your camera…')}</p>` : nothing}
+      </div>
+      ${this.mediaError
+        ? html`<div class="message danger" part="error" role="alert">
+            ${alertIcon}
+            <div>
+              <p>${mediaErrorText(this.mediaError)}</p>
+              <button class="button" type="button" @click=${() => void this.startPreview()}>${msg('Try again')}</button>
+            </div>
+          </div>`
+        : nothing}
+      <div class="meter-row">
+        <span id="meter-label">${msg('Microphone level')}</span>
+        <div class="meter" part="meter" role="meter" aria-labelledby="meter-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}>
+          <span style="inline-size: ${percent}%"></span>
+        </div>
+      </div>
+      ${renderDevicePickers(this.devices, {
+        stream: this.preview,
+        idPrefix: 'check',
+        disabled: joining || !this.preview,
+        onCamera: (id) => this.choose('camera', id),
+        onMicrophone: (id) => this.choose('microphone', id),
+      })}
+      ${this.joinError
+        ? html`<p class="message danger" part="error" role="alert">
+            ${alertIcon}<span
+              >${this.joinError.status === 429
+                ? msg(str`Too many attempts to join. Wait ${this.retryAfter} seconds, then try again.`)
+                : this.joinError.code === 'network_error'
+                  ? msg('The clinic could not be reached. Check your internet connection and try again.')
+                  : this.joinError.detail}</span
+            >
+          </p>`
+        : nothing}
+      <button class="button primary join" part="join-button" type="button" ?disabled=${!this.preview || joining} aria-busy=${joining ? 'true' : 'false'} @click=${this.join}>
+        ${videoIcon}${joining ? msg('Joining…') : msg('Join')}
+      </button>
+      <p class="note">${msg('Your clinician will see and hear you once you join.')}</p>
+    </section>`;
+  }
+
+  protected renderLive() {
+    const session = this.call.session;
+    const who = this.clinician();
+    const state = session?.state;
+    const status =
+      state === 'connected'
+        ? msg(str`${who} joined`)
+        : state === 'reconnecting'
+          ? msg('Reconnecting…')
+          : state === 'waiting'
+            ? msg(str`Waiting for ${who}. Please keep this page open.`)
+            : msg('Connecting…');
+    const overlay =
+      state === 'connected' ? null : state === 'waiting' ? msg('Your clinician will be with you shortly') : state === 'reconnecting' ? msg('Reconnecting…') : msg('Connecting…');
+    return html`<section class="live">
+      <p class="call-status ${state ?? ''}" part="status" role="status">${status}</p>
+      ${renderStage(this.call, {
+        remoteLabel: msg(str`${who}'s video`),
+        overlay,
+        remoteMuted: state === 'connected' && !(session?.remoteMedia.audio ?? true),
+        remoteCameraOff: state === 'connected' && !(session?.remoteMedia.video ?? true),
+        showTimer: state === 'connected',
+      })}
+      ${renderControls(this.call, { screenShare: false, endLabel: msg('Leave'), onEnd: () => this.leave() })}
+      ${this.call.deviceError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>` : nothing}
+      <details class="settings">
+        <summary>${msg('Camera and microphone')}</summary>
+        ${renderDevicePickers(this.call.devices, {
+          stream: session?.localStream ?? null,
+          idPrefix: 'live',
+          onCamera: (id) => void this.call.useCamera(id),
+          onMicrophone: (id) => void this.call.useMicrophone(id),
+        })}
+      </details>
+    </section>`;
+  }
+
+  protected renderNotice() {
+    const notice = (icon: unknown, title: string, text: string, action?: { label: string; run: () => void }) =>
+      html`<section class="notice" part="notice" role=${this.phase === 'invalid' || this.phase === 'gone' || this.phase === 'failed' ? 'alert' : 'status'}>
+        ${icon}
+        <h2>${title}</h2>
+        <p>${text}</p>
+        ${action ? html`<button class="button primary" type="button" @click=${action.run}>${action.label}</button>` : nothing}
+      </section>`;
+    switch (this.phase) {
+      case 'ended':
+        return notice(checkIcon, msg('The visit has ended'), msg('Thank you. You can close this page.'));
+      case 'left':
+        return notice(checkIcon, msg('You left the visit'), msg('You can rejoin while the visit is still open.'), { label: msg('Rejoin'), run: () => this.rejoin() });
+      case 'replaced':
+        return notice(alertIcon, msg('The visit is open on another device'), msg('You joined from another phone, tablet or browser, so this one was disconnected.'), {
+          label: msg('Use this device instead'),
+          run: () => this.rejoin(),
+        });
+      case 'failed':
+        return notice(alertIcon, msg('The connection failed'), msg('Check your internet connection, then try again.'), { label: msg('Try again'), run: () => this.rejoin() });
+      case 'gone':
+        return notice(alertIcon, msg('This video visit has ended'), msg('The link is no longer valid: the visit is over or the link has expired. Contact your clinic if you still need to speak with them.'));
+      default:
+        return notice(alertIcon, msg('This link is not recognised'), msg('Check that you opened the whole link from your message, or contact your clinic for a new one.'));
+    }
+  }
+
+  override render() {
+    const body = this.phase === 'check' || this.phase === 'joining' ? this.renderCheck() : this.phase === 'live' ? this.renderLive() : this.renderNotice();
+    return html`<div class="room">${this.renderHeader()}<div class="content">${body}</div></div>`;
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CareApiError, createCareClient, joinVisit } from '../src/index.ts';
+import { cachedLoader } from '../src/video/twilio-loader.ts';
+
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const problem = (status: number, code: string, extra: Record<string, unknown> = {}) =>
+  new Response(JSON.stringify({ type: 'about:blank', title: 'Error', status, code, detail: code, ...extra }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+
+function recorder(...answers: Response[]) {
+  const requests: Array<{ url: string; method: string; auth: string | null }> = [];
+  const fetch = (async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    requests.push({ url: String(input), method: init.method ?? 'GET', auth: new Headers(init.headers).get('authorization') });
+    return answers.shift()!;
+  }) as typeof globalThis.fetch;
+  return { fetch, requests };
+}
+
+const visit = {
+  id: 'v-1',
+  correspondenceId: 'c-1',
+  token: 't',
+  joinUrl: 'https://comms.example.org/join/abc',
+  expiresAt: '2030-01-01T00:00:00.000Z',
+  provider: 'sandbox',
+  roomName: 'visit-1',
+};
+
+describe('client.videoVisits', () => {
+  it('starts, texts the link and ends a visit at the documented paths', async () => {
+    const { fetch, requests } = recorder(json(visit, 201), json({ id: 'sms-1' }, 202), json({ id: 'c-1', status: 'completed', durationSeconds: 42 }));
+    const client = createCareClient({ baseUrl: 'https://comms.example.org/', token: 'session', fetch });
+    assert.deepEqual(await client.videoVisits.start('p/1'), visit);
+    assert.equal((await client.videoVisits.sendLink('v-1')).id, 'sms-1');
+    assert.equal((await client.videoVisits.end('v-1')).durationSeconds, 42);
+    assert.deepEqual(
+      requests.map((r) => `${r.method} ${r.url}`),
+      [
+        'POST https://comms.example.org/api/v1/patients/p%2F1/video-visits',
+        'POST https://comms.example.org/api/v1/video-visits/v-1/send-link',
+        'POST https://comms.example.org/api/v1/video-visits/v-1/end',
+      ],
+    );
+    assert.ok(requests.every((r) => r.auth === 'Bearer session'));
+  });
+
+  it('reports SMS refusals of send-link with their codes', async () => {
+    const { fetch } = recorder(problem(409, 'opted_out'));
+    const client = createCareClient({ baseUrl: 'https://comms.example.org', token: 'session', fetch });
+    await assert.rejects(client.videoVisits.sendLink('v-1'), (error: CareApiError) => error.status === 409 && error.code === 'opted_out');
+  });
+});
+
+describe('joinVisit', () => {
+  it('exchanges a join token for a seat, without a session', async () => {
+    const seat = { visitId: 'v-1', token: 'seat', provider: 'sandbox', roomName: 'visit-1', expiresAt: visit.expiresAt, clinicName: 'Demo Clinic', practitionerName: null };
+    const { fetch, requests } = recorder(json(seat));
+    assert.deepEqual(await joinVisit('https://comms.example.org', 'tok_en-1', { fetch }), seat);
+    assert.equal(requests[0]!.url, 'https://comms.example.org/api/v1/join/tok_en-1');
+    assert.equal(requests[0]!.method, 'POST');
+    assert.equal(requests[0]!.auth, null);
+  });
+
+  it('tells a forged link (404), an ended visit (410) and too many attempts (429) apart', async () => {
+    const { fetch } = recorder(problem(404, 'not_found'), problem(410, 'visit_ended'), problem(429, 'rate_limited', { retryAfterSeconds: 30 }));
+    await assert.rejects(joinVisit('https://x.test', 'a', { fetch }), (e: CareApiError) => e.status === 404);
+    await assert.rejects(joinVisit('https://x.test', 'a', { fetch }), (e: CareApiError) => e.code === 'visit_ended');
+    await assert.rejects(joinVisit('https://x.test', 'a', { fetch }), (e: CareApiError) => e.status === 429 && (e.problem as { retryAfterSeconds?: number }).retryAfterSeconds === 30);
+  });
+});
+
+describe('the twilio-video loader', () => {
+  it('loads once, on first use, and shares the promise', async () => {
+    let calls = 0;
+    const load = cachedLoader(async () => ({ n: ++calls }));
+    assert.equal(calls, 0, 'nothing loads at creation');
+    const [a, b] = await Promise.all([load(), load()]);
+    assert.equal(calls, 1);
+    assert.equal(a, b);
+    assert.equal(await load(), a);
+  });
+
+  it('forgets a failure so the next call retries', async () => {
+    let calls = 0;
+    const load = cachedLoader(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('chunk failed to load');
+      return 'module';
+    });
+    await assert.rejects(load(), /chunk failed/);
+    assert.equal(await load(), 'module');
+    assert.equal(await load(), 'module');
+    assert.equal(calls, 2);
+  });
+});
