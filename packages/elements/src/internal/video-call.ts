@@ -11,6 +11,18 @@ import {
 import { videoIcon } from '../icons.js';
 import { hangUpIcon, micIcon, micOffIcon, screenShareIcon, videoOffIcon } from '../video-icons.js';
 
+/**
+ * Starts any of `root`'s videos that has a stream but is not playing. `autoplay`
+ * alone is not enough: browsers may pause a muted video they judge hidden (mobile
+ * power saving) or start it late; these videos have no controls of their own, so
+ * a pause is never the user's.
+ */
+export function keepVideosPlaying(root: ParentNode): void {
+  for (const video of root.querySelectorAll('video')) {
+    if (video.srcObject && video.paused) video.play().catch(() => undefined);
+  }
+}
+
 /** Seconds as m:ss (minutes keep counting past an hour, like a call timer). */
 export function formatDuration(totalSeconds: number): string {
   const seconds = Math.max(0, Math.floor(totalSeconds));

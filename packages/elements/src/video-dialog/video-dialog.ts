@@ -9,7 +9,7 @@ import { careClientContext } from '../context.js';
 import type { CareDialog } from '../dialog/dialog.js';
 import { CareVideoEndedEvent, CareVideoStartedEvent, type CarePatientChangeEvent, type CareRequestCloseEvent } from '../events.js';
 import { alertIcon, checkIcon, smsIcon, videoIcon } from '../icons.js';
-import { formatDuration, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { formatDuration, keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { copyIcon, hangUpIcon } from '../video-icons.js';
@@ -110,6 +110,10 @@ export class CareVideoDialog extends LitElement {
     if (changed.has('open') && this.open && this.phase === 'ended') this.reset();
     // Closed from outside (the host set `open`, or `hide()`): the call cannot go on unseen.
     if (changed.has('open') && !this.open && this.phase === 'live') void this.endCall();
+  }
+
+  override updated(): void {
+    keepVideosPlaying(this.renderRoot);
   }
 
   override disconnectedCallback(): void {

@@ -15,7 +15,7 @@ import {
 } from '@carecomms/sdk/video';
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
 import { alertIcon, checkIcon, videoIcon } from '../icons.js';
-import { mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
@@ -94,6 +94,10 @@ export class CareVideoRoom extends LitElement {
     super.connectedCallback();
     navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
     if (this.phase === 'check' && !this.preview) void this.startPreview();
+  }
+
+  override updated(): void {
+    keepVideosPlaying(this.renderRoot);
   }
 
   override disconnectedCallback(): void {
