@@ -11,8 +11,6 @@ export {
   CarePatientChangeEvent,
   CareRequestCloseEvent,
   CareSmsSentEvent,
-  CareVideoEndedEvent,
-  CareVideoStartedEvent,
   type CloseSource,
 } from './events.js';
 export { careLocale, setCareLocale, supportedLocales } from './localization.js';
@@ -21,3 +19,4 @@ export { CareSmsDialog } from './sms-dialog/sms-dialog.js';
 export { tokens } from './styles/tokens.js';
 export { CareVideoDialog } from './video-dialog/video-dialog.js';
 export { CareVideoRoom } from './video-room/video-room.js';
+export { CareVideoEndedEvent, CareVideoStartedEvent } from './video-events.js';

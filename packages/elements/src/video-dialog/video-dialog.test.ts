@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { getLocalMedia, VideoSession } from '@carecomms/sdk/video';
 import { CareDialog } from '../dialog/dialog.js';
-import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
+import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';

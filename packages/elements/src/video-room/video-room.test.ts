@@ -1,7 +1,7 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import { getLocalMedia, type VideoSession } from '@carecomms/sdk/video';
-import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
+import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { define } from '../lazy.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';
 import { CareVideoRoom } from './video-room.js';

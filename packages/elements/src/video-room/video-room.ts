@@ -13,7 +13,7 @@ import {
   type MediaDeviceLists,
   type VideoSessionEndedEvent,
 } from '@carecomms/sdk/video';
-import { CareVideoEndedEvent, CareVideoStartedEvent } from '../events.js';
+import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, checkIcon, videoIcon } from '../icons.js';
 import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
