@@ -1,8 +1,8 @@
 import type { Channel, CorrespondenceEntry, Direction, Page, Patient, SessionInfo } from '@carecomms/core';
 import { EventsResource, type EventStreamTiming } from './events.js';
 import { Transport, type TokenSource } from './transport.js';
-import type { VideoSession, VideoSessionMedia } from './video/session.js';
-import type { VideoVisit } from './video-visits.js';
+import { lazyMethods } from './lazy-methods.js';
+import type { VideoVisitsResource } from './video-visits.js';
 
 export interface CareClientOptions {
   /** Origin (and optional path prefix) of the CareComms server, e.g. `https://comms.example.org`. */
@@ -61,19 +61,7 @@ export interface CareClient {
   messages: {
     send(patientId: string, params: SendMessageParams, options?: SendMessageOptions): Promise<CorrespondenceEntry>;
   };
-  videoVisits: {
-    /** Starts a visit: a two-seat room, the practitioner's token and the patient's join link. */
-    start(patientId: string, options?: CallOptions): Promise<VideoVisit>;
-    /** Texts the patient a join link (SMS rules apply: `opted_out`, `no_phone`); returns the queued SMS entry. */
-    sendLink(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
-    /** Ends the visit for both sides; returns the completed video entry with its duration. Safe to repeat. */
-    end(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
-    /**
-     * The practitioner's side of a started visit, not yet connected: add listeners, then `connect()`.
-     * Its code (and `twilio-video`, on Twilio) loads only now.
-     */
-    session(visit: VideoVisit, media: VideoSessionMedia): Promise<VideoSession>;
-  };
+  videoVisits: VideoVisitsResource;
   events: Pick<EventsResource, 'subscribe'>;
 }
 
@@ -108,28 +96,10 @@ export function createCareClient(options: CareClientOptions): CareClient {
           signal,
         }),
     },
-    videoVisits: {
-      start: (patientId, call = {}) =>
-        transport.json<VideoVisit>(`/api/v1/patients/${encodeURIComponent(patientId)}/video-visits`, { ...call, method: 'POST' }),
-      sendLink: (visitId, call = {}) =>
-        transport.json<CorrespondenceEntry>(`/api/v1/video-visits/${encodeURIComponent(visitId)}/send-link`, { ...call, method: 'POST' }),
-      end: (visitId, call = {}) =>
-        transport.json<CorrespondenceEntry>(`/api/v1/video-visits/${encodeURIComponent(visitId)}/end`, { ...call, method: 'POST' }),
-      session: (visit, media) =>
-        import('./video/session.js').then(
-          ({ VideoSession }) =>
-            new VideoSession({
-              ...media,
-              provider: visit.provider,
-              role: 'practitioner',
-              baseUrl: transport.baseUrl,
-              visitId: visit.id,
-              token: visit.token,
-              roomName: visit.roomName,
-              fetch: options.fetch,
-            }),
-        ),
-    },
+    // Loaded on first use: the widget's first paint does not carry code only a visit needs.
+    videoVisits: lazyMethods<VideoVisitsResource>(['start', 'sendLink', 'end', 'session'], () =>
+      import('./video-visits-api.js').then((m) => m.videoVisitsApi(transport, options.fetch)),
+    ),
     events: { subscribe: events.subscribe.bind(events) },
   };
 }

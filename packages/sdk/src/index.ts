@@ -11,4 +11,4 @@ export type {
 export { CareApiError, type ClientErrorCode } from './errors.js';
 export type { CareEventHandler, EventStreamState, EventStreamTiming, SubscribeOptions } from './events.js';
 export type { TokenSource } from './transport.js';
-export { joinVisit, type JoinVisitOptions, type PatientSeat, type VideoVisit, type VideoVisitUpdate } from './video-visits.js';
+export { joinVisit, type JoinVisitOptions, type PatientSeat, type VideoVisit, type VideoVisitsResource, type VideoVisitUpdate } from './video-visits.js';

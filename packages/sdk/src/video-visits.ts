@@ -1,4 +1,7 @@
+import type { CorrespondenceEntry } from '@carecomms/core';
+import type { CallOptions } from './client.js';
 import { Transport } from './transport.js';
+import type { VideoSession, VideoSessionMedia } from './video/session.js';
 
 /** `POST /api/v1/patients/:id/video-visits`: a visit the practitioner just started. */
 export interface VideoVisit {
@@ -12,6 +15,21 @@ export interface VideoVisit {
   expiresAt: string;
   provider: 'twilio' | 'sandbox';
   roomName: string;
+}
+
+/** `client.videoVisits`: the practitioner's side of video visits. */
+export interface VideoVisitsResource {
+  /** Starts a visit: a two-seat room, the practitioner's token and the patient's join link. */
+  start(patientId: string, options?: CallOptions): Promise<VideoVisit>;
+  /** Texts the patient a join link (SMS rules apply: `opted_out`, `no_phone`); returns the queued SMS entry. */
+  sendLink(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
+  /** Ends the visit for both sides; returns the completed video entry with its duration. Safe to repeat. */
+  end(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
+  /**
+   * The practitioner's side of a started visit, not yet connected: add listeners, then `connect()`.
+   * `twilio-video` (on Twilio) loads only when it connects.
+   */
+  session(visit: VideoVisit, media: VideoSessionMedia): Promise<VideoSession>;
 }
 
 /** `POST /api/v1/join/:token`: the patient's seat in the visit a join link opens. */

@@ -61,7 +61,7 @@ const videoPlaying = (video: HTMLVideoElement) => video.videoWidth > 0 && !video
 
 describe('care-video-dialog', function () {
   // Real camera, microphone and WebRTC (fake devices): slower than the other elements' tests.
-  this.timeout(20_000);
+  this.timeout(40_000);
 
   it('starts a visit for the chosen patient: waiting state, join link, timer, controls', async () => {
     const ctx = await setup();
@@ -106,7 +106,8 @@ describe('care-video-dialog', function () {
     patient.setMicrophoneEnabled(false);
     await waitUntil(() => $('.badge.remote-muted'), 'practitioner sees the patient muted');
 
-    await waitUntil(() => $('[part="timer"]')!.textContent === '0:01', 'timer running', { timeout: 4000 });
+    // m:ss, counting from when the patient joined (a busy machine may skip a second).
+    await waitUntil(() => /^0:0[1-9]$/.test($('[part="timer"]')!.textContent!), 'timer running', { timeout: 8000 });
 
     // The patient leaves: back to waiting.
     patient.leave();
