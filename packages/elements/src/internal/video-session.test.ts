@@ -1,0 +1,181 @@
+import { expect, waitUntil } from '@open-wc/testing';
+import { getLocalMedia, listMediaDevices, VideoSession, type TwilioVideo, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
+import { formatDuration } from './video-call.js';
+
+/** Just enough of an event emitter for the fakes below. */
+class Emitter {
+  private handlers = new Map<string, Array<(...args: unknown[]) => void>>();
+  on(name: string, handler: (...args: unknown[]) => void): this {
+    this.handlers.set(name, [...(this.handlers.get(name) ?? []), handler]);
+    return this;
+  }
+  emit(name: string, ...args: unknown[]): void {
+    for (const handler of this.handlers.get(name) ?? []) handler(...args);
+  }
+}
+
+class FakeLocalTrack {
+  enabled = true;
+  constructor(readonly mediaStreamTrack: MediaStreamTrack) {}
+  enable() {
+    this.enabled = true;
+  }
+  disable() {
+    this.enabled = false;
+  }
+}
+
+class FakeRemoteTrack extends Emitter {
+  isEnabled = true;
+  constructor(
+    readonly kind: 'audio' | 'video',
+    readonly mediaStreamTrack: MediaStreamTrack,
+  ) {
+    super();
+  }
+}
+
+class FakeParticipant extends Emitter {
+  tracks = new Map<string, { track: FakeRemoteTrack | null }>();
+}
+
+class FakeRoom extends Emitter {
+  participants = new Map<string, FakeParticipant>();
+  published: FakeLocalTrack[] = [];
+  unpublished: FakeLocalTrack[] = [];
+  localParticipant = {
+    publishTrack: async (track: FakeLocalTrack) => void this.published.push(track),
+    unpublishTrack: (track: FakeLocalTrack) => void this.unpublished.push(track),
+  };
+  disconnected = false;
+  disconnect() {
+    this.disconnected = true;
+    this.emit('disconnected', this);
+  }
+}
+
+/** A stand-in for the `twilio-video` module, recording what the session asks of it. */
+function fakeTwilioVideo(connect: (token: string, options: Record<string, unknown>) => Promise<FakeRoom>) {
+  const calls: Array<{ token: string; options: Record<string, unknown> }> = [];
+  const module = {
+    LocalAudioTrack: FakeLocalTrack,
+    LocalVideoTrack: FakeLocalTrack,
+    connect: (token: string, options: Record<string, unknown>) => {
+      calls.push({ token, options });
+      return connect(token, options);
+    },
+  };
+  return { calls, load: async () => module as unknown as TwilioVideo };
+}
+
+function canvasTrack(): MediaStreamTrack {
+  const canvas = document.createElement('canvas');
+  canvas.width = 64;
+  canvas.height = 48;
+  canvas.getContext('2d')!.fillRect(0, 0, 64, 48);
+  return canvas.captureStream(5).getVideoTracks()[0]!;
+}
+
+async function twilioSession(load: () => Promise<TwilioVideo>) {
+  const session = new VideoSession({
+    provider: 'twilio',
+    role: 'practitioner',
+    baseUrl: 'https://carecomms.test',
+    visitId: 'visit-1',
+    token: 'twilio-access-token',
+    roomName: 'visit-0123',
+    localStream: await getLocalMedia(),
+    loadTwilioVideo: load,
+  });
+  const ended = new Promise<VideoSessionEndedEvent>((resolve) => session.addEventListener('ended', (e) => resolve(e as VideoSessionEndedEvent)));
+  return { session, ended };
+}
+
+describe('VideoSession on Twilio (a fake twilio-video)', function () {
+  this.timeout(20_000);
+
+  it('joins the room with its token and own tracks, shows the other side, mutes, switches camera, and hears "replaced"', async () => {
+    const room = new FakeRoom();
+    const twilio = fakeTwilioVideo(async () => room);
+    const { session, ended } = await twilioSession(twilio.load);
+    await session.connect();
+    expect(twilio.calls).to.have.length(1);
+    expect(twilio.calls[0]!.token).to.equal('twilio-access-token');
+    expect(twilio.calls[0]!.options.name).to.equal('visit-0123');
+    expect(twilio.calls[0]!.options.insights).to.equal(false);
+    const tracks = twilio.calls[0]!.options.tracks as FakeLocalTrack[];
+    expect(tracks.map((t) => t.mediaStreamTrack.kind).sort()).to.deep.equal(['audio', 'video']);
+    expect(session.state).to.equal('waiting');
+
+    // The patient joins with a camera.
+    const patient = new FakeParticipant();
+    const video = new FakeRemoteTrack('video', canvasTrack());
+    patient.tracks.set('MT1', { track: video });
+    room.participants.set('PA1', patient);
+    room.emit('participantConnected', patient);
+    expect(session.state).to.equal('connected');
+    expect(session.remoteStream!.getVideoTracks()[0]).to.equal(video.mediaStreamTrack);
+    expect(session.connectedAt).to.be.a('number');
+    video.isEnabled = false;
+    video.emit('disabled');
+    expect(session.remoteMedia.video).to.be.false;
+
+    session.setMicrophoneEnabled(false);
+    const audio = tracks.find((t) => t.mediaStreamTrack.kind === 'audio')!;
+    expect(audio.enabled).to.be.false;
+    expect(session.localStream.getAudioTracks()[0]!.enabled).to.be.false;
+
+    const { cameras } = await listMediaDevices();
+    await session.useCamera(cameras[0]!.deviceId);
+    expect(room.unpublished).to.have.length(1);
+    expect(room.published).to.have.length(1);
+    expect(room.published[0]!.mediaStreamTrack).to.equal(session.localStream.getVideoTracks()[0]);
+
+    room.emit('reconnecting');
+    expect(session.state).to.equal('reconnecting');
+    room.emit('reconnected');
+    expect(session.state).to.equal('connected');
+
+    // The same identity connected from another device: Twilio disconnects this one.
+    room.emit('disconnected', room, Object.assign(new Error('duplicate identity'), { code: 53205 }));
+    expect((await ended).reason).to.equal('replaced');
+    expect(session.localStream.getTracks().every((t) => t.readyState === 'ended'), 'camera released').to.be.true;
+  });
+
+  it('the room ending is the visit ending; leaving is leaving', async () => {
+    const room = new FakeRoom();
+    const { session, ended } = await twilioSession(fakeTwilioVideo(async () => room).load);
+    await session.connect();
+    room.emit('disconnected', room, Object.assign(new Error('room completed'), { code: 53118 }));
+    expect((await ended).reason).to.equal('ended');
+
+    const room2 = new FakeRoom();
+    const second = await twilioSession(fakeTwilioVideo(async () => room2).load);
+    await second.session.connect();
+    second.session.leave();
+    expect((await second.ended).reason).to.equal('left');
+    expect(room2.disconnected).to.be.true;
+  });
+
+  it('a refused token is "refused"; twilio-video failing to load is "failed"', async () => {
+    const refused = await twilioSession(fakeTwilioVideo(() => Promise.reject(Object.assign(new Error('expired'), { code: 20104 }))).load);
+    await refused.session.connect();
+    expect((await refused.ended).reason).to.equal('refused');
+
+    const broken = await twilioSession(() => Promise.reject(new TypeError('Failed to fetch dynamically imported module')));
+    await broken.session.connect();
+    const event = await broken.ended;
+    expect(event.reason).to.equal('failed');
+    await waitUntil(() => broken.session.state === 'ended');
+  });
+});
+
+describe('formatDuration', () => {
+  it('is m:ss, minutes counting past the hour', () => {
+    expect(formatDuration(0)).to.equal('0:00');
+    expect(formatDuration(9.9)).to.equal('0:09');
+    expect(formatDuration(61)).to.equal('1:01');
+    expect(formatDuration(3725)).to.equal('62:05');
+    expect(formatDuration(-3)).to.equal('0:00');
+  });
+});
