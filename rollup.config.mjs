@@ -49,7 +49,7 @@ export default [
     output: { dir: 'packages/core/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {
-    input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts', 'video/index': 'packages/sdk/src/video/index.ts' },
+    input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts', 'video/index': 'packages/sdk/src/video/index.ts', 'voice/index': 'packages/sdk/src/voice/index.ts' },
     external,
     plugins: plugins(false),
     output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },

@@ -1,5 +1,6 @@
 export { CareActionBar } from './action-bar/action-bar.js';
 export { CareCallDialog } from './call-dialog/call-dialog.js';
+export { CareCallEndedEvent, CareCallStartedEvent } from './call-dialog/call-events.js';
 export { CareComms } from './comms/comms.js';
 export { careClientContext, careSessionContext } from './context.js';
 export { CareCorrespondenceList } from './correspondence-list/correspondence-list.js';

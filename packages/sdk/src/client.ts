@@ -1,4 +1,5 @@
 import type { Channel, CorrespondenceEntry, Direction, Page, Patient, SessionInfo } from '@carecomms/core';
+import type { CallsResource } from './calls.js';
 import { EventsResource, type EventStreamTiming } from './events.js';
 import { Transport, type TokenSource } from './transport.js';
 import { lazyMethods } from './lazy-methods.js';
@@ -62,6 +63,7 @@ export interface CareClient {
     send(patientId: string, params: SendMessageParams, options?: SendMessageOptions): Promise<CorrespondenceEntry>;
   };
   videoVisits: VideoVisitsResource;
+  calls: CallsResource;
   events: Pick<EventsResource, 'subscribe'>;
 }
 
@@ -69,7 +71,7 @@ export interface CareClient {
 export function createCareClient(options: CareClientOptions): CareClient {
   const transport = new Transport(options);
   const events = new EventsResource(transport, options.events);
-  return {
+  const client: CareClient = {
     baseUrl: transport.baseUrl,
     session: {
       get: (call = {}) => transport.json<SessionInfo>('/api/v1/session', call),
@@ -100,6 +102,10 @@ export function createCareClient(options: CareClientOptions): CareClient {
     videoVisits: lazyMethods<VideoVisitsResource>(['start', 'sendLink', 'end', 'session'], () =>
       import('./video-visits-api.js').then((m) => m.videoVisitsApi(transport, options.fetch)),
     ),
+    calls: lazyMethods<CallsResource>(['start', 'connect', 'get', 'hold', 'resume', 'end', 'updateNotes', 'recordingUrl'], () =>
+      import('./calls-api.js').then((m) => m.callsApi(transport, client, options.fetch)),
+    ),
     events: { subscribe: events.subscribe.bind(events) },
   };
+  return client;
 }

@@ -85,6 +85,21 @@ describe('care-comms', () => {
     expect(deepQuery(video, '.title')!.textContent).to.equal('Video Call');
   });
 
+  it('adds a placed call to the list at once', async () => {
+    const { server, el, button, rows } = await setup({}, { patientId: 'pat-1' });
+    await waitUntil(() => button('Make Call') && rows().length > 0);
+    const before = rows().length;
+    await el.openAction('voice');
+    const dialog = await waitFor(el.shadowRoot!, 'care-call-dialog');
+    await waitUntil(() => deepQuery(dialog, '[part="phone"]'), 'preselected patient loaded');
+    const start = await waitFor<HTMLButtonElement>(dialog, '[part~="start-button"]');
+    await waitUntil(() => !start.disabled);
+    start.click();
+    await waitUntil(() => rows().length === before + 1, 'the new voice entry is listed');
+    expect(rows()[0]!.textContent).to.match(/Voice[\s\S]*Starting/);
+    await waitUntil(() => server.calls.session, 'the call connects');
+  });
+
   it('adds a sent SMS to the list at once', async () => {
     const { server, el, button, rows } = await setup({}, { patientId: 'pat-1' });
     await waitUntil(() => button('Send SMS') && rows().length > 0);

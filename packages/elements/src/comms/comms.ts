@@ -42,6 +42,8 @@ const DIALOG_TAGS = { sms: 'care-sms-dialog', voice: 'care-call-dialog', video: 
  *
  * @fires care-action - An action button was pressed (bubbles from the bar).
  * @fires care-sms-sent - An SMS was accepted by the server.
+ * @fires care-call-started - A call was placed from the call dialog.
+ * @fires care-call-ended - A call from the call dialog is over.
  */
 @localized()
 export class CareComms extends LitElement {

@@ -139,6 +139,25 @@ export const correspondenceListStyles = css`
     gap: 0.25rem;
     color: var(--_care-color-text-muted);
   }
+  care-entry-details {
+    display: contents;
+  }
+  .play {
+    border: 0;
+    padding: 0;
+    background: none;
+    font: inherit;
+    color: var(--_care-color-primary);
+    cursor: pointer;
+  }
+  .play:disabled {
+    cursor: progress;
+  }
+  audio {
+    flex: 1 1 100%;
+    max-width: 22rem;
+    height: 2.25rem;
+  }
   .direction .icon,
   .detail .icon {
     width: 1em;

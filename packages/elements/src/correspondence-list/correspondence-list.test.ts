@@ -41,7 +41,8 @@ describe('care-correspondence-list', () => {
     const times = rows().map((r) => r.querySelector('time')!.getAttribute('datetime')!);
     expect([...times].sort().reverse()).to.deep.equal(times);
     const voice = rows()[6]!;
-    expect(text(voice)).to.match(/Voice.*Duration \d+:\d\d.*Recording available/);
+    // Durations and recordings come from <care-entry-details>, fetched alongside the first page.
+    await waitUntil(() => /Voice.*Duration \d+:\d\d.*Recording available/.test(text(voice)), 'voice details shown');
     await expect(el).to.be.accessible();
   });
 
@@ -149,5 +150,56 @@ describe('care-correspondence-list', () => {
     await waitUntil(() => rows().length > 0);
     expect(el.scrollWidth).to.be.at.most(el.clientWidth);
     expect(document.documentElement.scrollWidth).to.be.at.most(375);
+  });
+
+  it('shows call notes, and plays a recorded call inline from a short-lived link', async () => {
+    const server = new FakeServer({ entries: [] });
+    const started = await server.client().calls.start('pat-1');
+    const [recorded] = makeEntries(1);
+    server.entries = [
+      {
+        ...recorded!,
+        id: started.correspondenceId,
+        channel: 'voice',
+        status: 'completed',
+        body: null,
+        durationSeconds: 184,
+        hasRecording: true,
+        notes: 'Discussed dosage <b>not bold</b>',
+        session: { callId: started.id },
+      },
+    ];
+    const el = await fixture<CareCorrespondenceList>(html`<care-correspondence-list .client=${server.client()}></care-correspondence-list>`);
+    const row = () => el.shadowRoot!.querySelector<HTMLElement>('[role="listitem"]');
+    await waitUntil(() => row(), 'row rendered');
+    const notes = row()!.querySelector('[part="notes"]')!;
+    expect(notes.textContent).to.equal('Notes: Discussed dosage <b>not bold</b>');
+    expect(notes.querySelector('b')).to.be.null;
+    expect(row()!.textContent).to.contain('Duration 3:04');
+    const play = row()!.querySelector<HTMLButtonElement>('[part="recording-button"]')!;
+    expect(play.textContent!.trim()).to.equal('Play recording');
+    await expect(el).to.be.accessible();
+    play.click();
+    await waitUntil(() => row()!.querySelector('audio'), 'player shown');
+    const audio = row()!.querySelector('audio')!;
+    expect(audio.getAttribute('src')).to.equal(`https://carecomms.test/api/v1/calls/${started.id}/recording?access=test-access`);
+    expect(audio.controls).to.be.true;
+    expect(audio.getAttribute('aria-label')).to.equal('Call recording');
+    expect(server.requestsTo(`/api/v1/calls/${started.id}/recording/link`)).to.have.length(1);
+  });
+
+  it('says when a recording cannot be loaded, and lets the practitioner retry', async () => {
+    const server = new FakeServer({ entries: [] });
+    const started = await server.client().calls.start('pat-1');
+    server.entries = [{ ...makeEntries(1)[0]!, channel: 'voice', status: 'completed', body: null, hasRecording: true, session: { callId: started.id } }];
+    server.options = { failures: { [`POST /api/v1/calls/${started.id}/recording/link`]: 500 } };
+    const el = await fixture<CareCorrespondenceList>(html`<care-correspondence-list .client=${server.client()}></care-correspondence-list>`);
+    const button = () => el.shadowRoot!.querySelector<HTMLButtonElement>('[part="recording-button"]');
+    await waitUntil(() => button(), 'row rendered');
+    button()!.click();
+    await waitUntil(() => button()?.textContent?.includes('Recording unavailable'), 'failure shown');
+    server.options = {};
+    button()!.click();
+    await waitUntil(() => el.shadowRoot!.querySelector('audio'), 'player shown on retry');
   });
 });

@@ -7,8 +7,9 @@ import { CHANNELS, type CareEvent, type Channel, type CorrespondenceEntry, type 
 import type { CareClient, EventStreamState } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
 import { CareFilterChangeEvent } from '../events.js';
-import { formatDuration, formatFullDate, formatWhen } from '../format.js';
-import { alertIcon, emailIcon, inboundIcon, outboundIcon, recordingIcon, smsIcon, videoIcon, voiceIcon } from '../icons.js';
+import { formatFullDate, formatWhen } from '../format.js';
+import { alertIcon, emailIcon, inboundIcon, outboundIcon, smsIcon, videoIcon, voiceIcon } from '../icons.js';
+import { define } from '../lazy.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { correspondenceListStyles } from './correspondence-list.styles.js';
@@ -30,6 +31,22 @@ function loadVirtualizer() {
     throw error;
   });
   return virtualizerModule;
+}
+
+let entryDetails: Promise<void> | undefined;
+/**
+ * `<care-entry-details>` (durations, recordings, notes) is fetched, like the
+ * virtualizer, in parallel with the first page rather than with the page's
+ * script. One cached promise, cleared on failure so a later list can retry.
+ */
+function loadEntryDetails(): void {
+  entryDetails ??= import('./entry-details.js').then(
+    (m) => define('care-entry-details', m.CareEntryDetails),
+    (error: unknown) => {
+      entryDetails = undefined;
+      console.warn('care-correspondence-list: entry details could not be loaded', error);
+    },
+  );
 }
 
 /** Start fetching the next page this many rows before the end is reached. */
@@ -59,6 +76,9 @@ const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
  * @csspart badge - The channel badge of an entry.
  * @csspart status - The status label of an entry.
  * @csspart body - The message text of an entry.
+ * @csspart notes - An entry's notes (rendered by `<care-entry-details>`, in this shadow root).
+ * @csspart recording-button - Play recording (loads the player for a recorded call).
+ * @csspart recording - The inline audio player of a recorded call.
  * @csspart state - The loading, empty and error states.
  *
  * @cssproperty --care-color-sms - SMS badge text. Also `--care-color-sms-surface` for its background.
@@ -109,6 +129,7 @@ export class CareCorrespondenceList extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.subscribedClient) this.subscribe();
+    loadEntryDetails();
     if (!this.virtualize) {
       loadVirtualizer().then(
         (module) => {
@@ -321,7 +342,7 @@ export class CareCorrespondenceList extends LitElement {
     const tone = DANGER_STATUSES.has(entry.status) ? 'danger' : SUCCESS_STATUSES.has(entry.status) ? 'success' : '';
     const outbound = entry.direction === 'outbound';
     const patientName = this.patientId ? null : entry.patientName;
-    const hasDuration = entry.durationSeconds !== null && (entry.channel === 'voice' || entry.channel === 'video');
+    const details = entry.durationSeconds !== null || entry.hasRecording || entry.notes;
     return html`<div
       class="row"
       role="listitem"
@@ -336,13 +357,10 @@ export class CareCorrespondenceList extends LitElement {
         <span class="status ${tone}" part="status">${this.statusLabel(entry.status)}</span>
         <time class="when" datetime=${entry.createdAt} title=${formatFullDate(entry.createdAt)}>${formatWhen(entry.createdAt)}</time>
       </div>
-      ${entry.body || hasDuration || entry.hasRecording
+      ${entry.body || details
         ? html`<div class="content">
             ${entry.body ? html`<p class="body" part="body">${entry.body}</p>` : nothing}
-            ${hasDuration
-              ? html`<span class="detail">${msg(str`Duration ${formatDuration(entry.durationSeconds!)}`)}</span>`
-              : nothing}
-            ${entry.hasRecording ? html`<span class="detail recording">${recordingIcon}${msg('Recording available')}</span>` : nothing}
+            ${details ? html`<care-entry-details .client=${this.client} .entry=${entry}></care-entry-details>` : nothing}
           </div>`
         : nothing}
     </div>`;

@@ -1,6 +1,7 @@
 import type { CareEventType, CorrespondenceEntry, Patient, SessionInfo } from '@carecomms/core';
 import { createCareClient, type CareClient } from '@carecomms/sdk';
 import { makeEntries, newEntry, patients as defaultPatients, session as defaultSession } from './data.js';
+import { FakeCalls } from './fake-calls.js';
 import { FakeVideo } from './fake-video.js';
 
 export interface FakeServerOptions {
@@ -43,6 +44,8 @@ export class FakeServer {
   readonly patients: Patient[];
   entries: CorrespondenceEntry[];
   readonly requests: FakeRequest[] = [];
+  /** Calls: the REST side, and the sessions `client.calls.connect` hands out. */
+  readonly calls: FakeCalls;
   /** Video visits and the sandbox signal relay. */
   readonly video: FakeVideo;
   options: FakeServerOptions;
@@ -55,6 +58,14 @@ export class FakeServer {
     this.session = options.session ?? defaultSession;
     this.patients = options.patients ?? defaultPatients;
     this.entries = options.entries ?? makeEntries(12);
+    this.calls = new FakeCalls(
+      () => this.patients,
+      () => this.session.practitioner.id,
+      (entry) => {
+        this.entries.unshift(entry);
+        this.emit('correspondence.created', entry);
+      },
+    );
     this.video = new FakeVideo(BASE_URL, () => this.patients, () => this.session.practitioner.id);
   }
 
@@ -82,7 +93,7 @@ export class FakeServer {
 
   /** A client wired to this server. */
   client(): CareClient {
-    return createCareClient({ baseUrl: BASE_URL, token: 'test-token', fetch: this.fetch, events: { retryDelayMs: 50 } });
+    return this.calls.wire(createCareClient({ baseUrl: BASE_URL, token: 'test-token', fetch: this.fetch, events: { retryDelayMs: 50 } }));
   }
 
   /** Number of open event streams. */
@@ -113,6 +124,8 @@ export class FakeServer {
     const { method, url } = request;
     const path = url.pathname;
     const params = url.searchParams;
+    const call = this.calls.route(method, url, request.body);
+    if (call) return call;
     const video = this.video.signal(method, url, request.headers, request.body, signal) ?? this.video.route(method, url);
     if (video) return video;
     if (method === 'GET' && path === '/api/v1/session') return json(this.session);
