@@ -45,12 +45,16 @@ export const callDialogStyles = css`
     cursor: not-allowed;
   }
   .microphone-row {
-    display: grid;
-    grid-template-columns: minmax(0, 1fr) auto;
+    display: flex;
     align-items: center;
     gap: 0.75rem;
   }
+  .microphone-row select {
+    flex: 1;
+    min-width: 0;
+  }
   .level {
+    flex: none;
     inline-size: 5rem;
     block-size: 0.5rem;
     border-radius: 999px;

@@ -94,6 +94,8 @@ export class CallView {
   onCall(call) {
     // One call at a time: another clinic calling meanwhile keeps ringing out.
     if (this.current && this.current.id !== call.id && this.current.state !== 'ended') return;
+    // The messages screen's title comes back with it.
+    if (!this.current) this.messagesTitle = document.title;
     this.current = call;
     clearTimeout(this.backTimer);
     if (call.state === 'ringing') {
@@ -102,8 +104,7 @@ export class CallView {
     } else if (call.state === 'in-progress') {
       if (this.answered?.id !== call.id) {
         // Answered on another device (another simulator tab): nothing to show here.
-        this.current = null;
-        this.back();
+        this.leave();
         return;
       }
       this.renderActive(call);
@@ -113,12 +114,16 @@ export class CallView {
       this.stopMedia();
       this.show('call-active');
       this.backTimer = setTimeout(() => {
-        if (this.current?.id === call.id) {
-          this.current = null;
-          this.back();
-        }
+        if (this.current?.id === call.id) this.leave();
       }, ENDED_SCREEN_MS);
     }
+  }
+
+  /** Back to the messages, as they were. */
+  leave() {
+    this.current = null;
+    document.title = this.messagesTitle;
+    this.back();
   }
 
   renderCaller(prefix, call) {
