@@ -203,21 +203,21 @@ for (const kind of databases()) {
       // The practitioner's seat, by session token (the seat token works too).
       const practitioner = await openSignal(server, visit.id, lee);
       assert.equal(practitioner.status, 200);
-      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 3000, 'waiting');
+      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 10_000, 'waiting');
 
       const patient = await openSignal(server, visit.id, seat.body.token);
       assert.equal(patient.status, 200);
-      await waitUntil(() => practitioner.has('peer-joined') && patient.has('peer-joined'), 3000, 'presence');
-      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'in-progress', 3000, 'in-progress');
+      await waitUntil(() => practitioner.has('peer-joined') && patient.has('peer-joined'), 10_000, 'presence');
+      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'in-progress', 10_000, 'in-progress');
 
       // Messages go to the other seat only, stamped with the sender's role.
       const sent = await api(server, `/api/v1/video-visits/${visit.id}/signal`, { token: lee, body: { type: 'offer', data: { type: 'offer', sdp: 'v=0' } } });
       assert.equal(sent.status, 202);
       assert.equal(sent.body.delivered, true);
-      await waitUntil(() => patient.events.some((e) => e.event === 'offer' && e.data.from === 'practitioner'), 3000, 'offer');
+      await waitUntil(() => patient.events.some((e) => e.event === 'offer' && e.data.from === 'practitioner'), 10_000, 'offer');
       const answer = await api(server, `/api/v1/video-visits/${visit.id}/signal`, { token: seat.body.token, body: { type: 'answer', data: { type: 'answer', sdp: 'v=0' } } });
       assert.equal(answer.status, 202);
-      await waitUntil(() => practitioner.events.some((e) => e.event === 'answer' && e.data.from === 'patient'), 3000, 'answer');
+      await waitUntil(() => practitioner.events.some((e) => e.event === 'answer' && e.data.from === 'patient'), 10_000, 'answer');
       // Presence and `bye` belong to the server.
       for (const type of ['bye', 'peer-joined', 'replaced']) {
         const refused = await api(server, `/api/v1/video-visits/${visit.id}/signal`, { token: seat.body.token, body: { type } });
@@ -228,7 +228,7 @@ for (const kind of databases()) {
       const second = await join(tokenOf(visit.joinUrl));
       assert.equal(second.status, 200);
       const patient2 = await openSignal(server, visit.id, second.body.token);
-      await waitUntil(() => patient.has('replaced') && patient.ended, 3000, 'first device replaced');
+      await waitUntil(() => patient.has('replaced') && patient.ended, 10_000, 'first device replaced');
       await new Promise((r) => setTimeout(r, 100));
       assert.equal((await entry(visit.correspondenceId)).status, 'in-progress', 'the seat never emptied');
       assert.equal(server.app.signalling.isPresent(visit.roomName, 'patient'), true);
@@ -244,8 +244,8 @@ for (const kind of databases()) {
       assert.ok(ended.body.session.startedAt && ended.body.session.endedAt);
       const roles = (ended.body.session.participants as Array<{ role: string; joinedAt: string }>).map((p) => p.role).sort();
       assert.deepEqual(roles, ['patient', 'patient', 'practitioner']);
-      await waitUntil(() => patient2.has('bye') && practitioner.has('bye'), 3000, 'bye to both seats');
-      await waitUntil(() => patient2.ended && practitioner.ended, 3000, 'streams closed');
+      await waitUntil(() => patient2.has('bye') && practitioner.has('bye'), 10_000, 'bye to both seats');
+      await waitUntil(() => patient2.ended && practitioner.ended, 10_000, 'streams closed');
 
       // Idempotent, and the duration does not grow.
       await new Promise((r) => setTimeout(r, 1100));
@@ -336,7 +336,7 @@ for (const kind of databases()) {
     test('expiry: an expired link is 410, and the sweep completes the visit', async () => {
       const visit = await start();
       const practitioner = await openSignal(server, visit.id, visit.token);
-      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 3000, 'waiting');
+      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 10_000, 'waiting');
       await server.db.knex('video_visits').where({ id: visit.id }).update({ expires_at: new Date(Date.now() - 1000) });
       assert.equal((await page(tokenOf(visit.joinUrl))).status, 410);
       assert.equal((await join(tokenOf(visit.joinUrl))).status, 410);
@@ -346,7 +346,7 @@ for (const kind of databases()) {
       assert.equal(row.status, 'completed');
       assert.equal(row.duration_seconds, 0, 'the patient never came');
       assert.equal(row.session.endedBy, 'expired');
-      await waitUntil(() => practitioner.has('bye'), 3000, 'bye');
+      await waitUntil(() => practitioner.has('bye'), 10_000, 'bye');
     });
 
     test('join attempts are rate-limited per client address: 429 problem+json with Retry-After', async () => {

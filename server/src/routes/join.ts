@@ -6,7 +6,7 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { AppState } from '../http/state.js';
 import type { VideoVisitService } from '../services/video-visits.js';
 import type { RouteContext } from './context.js';
-import { PAGE_CSP } from './pages.js';
+import { PAGE_CSP, TWILIO_PAGE_CSP } from './pages.js';
 
 export const PatientSeat = z
   .object({
@@ -19,9 +19,6 @@ export const PatientSeat = z
     practitionerName: z.string().nullable(),
   })
   .openapi('PatientSeat');
-
-/** Twilio Video reaches its signalling and insights servers from the browser. */
-const TWILIO_CONNECT = 'https://*.twilio.com wss://*.twilio.com';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -75,7 +72,8 @@ const notice = (heading: string, ...lines: string[]) =>
 export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitService; limiter: RateLimiter }): void {
   const { router, registry } = rc;
   const { video, limiter } = deps;
-  const csp = video.providerName === 'twilio' ? PAGE_CSP.replace("connect-src 'self'", `connect-src 'self' ${TWILIO_CONNECT}`) : PAGE_CSP;
+  // twilio-video reaches Twilio's signalling servers from the page itself.
+  const csp = video.providerName === 'twilio' ? TWILIO_PAGE_CSP : PAGE_CSP;
 
   /** Counts an attempt; a 429 carries Retry-After. */
   const countAttempt = (ctx: Context) => {

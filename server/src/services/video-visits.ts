@@ -119,7 +119,7 @@ export function summarise(events: VisitEventRow[]): VisitSummary {
     const at = new Date(event.occurred_at);
     if (endedAt && at.getTime() > new Date(endedAt).getTime()) break;
     if (event.kind === 'room-ended' || !event.role) continue;
-    const key = event.participant ?? `${event.role}`;
+    const key = event.participant ?? event.role;
     if (event.kind === 'participant-connected') {
       anyone = true;
       connected[event.role].add(key);
