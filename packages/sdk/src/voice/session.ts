@@ -29,6 +29,9 @@ export class CallSessionEndedEvent extends Event {
   }
 }
 
+/** Makes the media transport for a call (the provider's; tests pass their own). */
+export type TransportFactory = (call: StartedCall, handlers: VoiceTransportHandlers) => VoiceTransport;
+
 const ENDED = new Set<string>(ENDED_CALL_STATUSES);
 /** How long after the end late reports may still refine the logged duration (Twilio's own figure replacing an estimate). */
 const REFINE_MS = 15_000;
@@ -71,6 +74,7 @@ export class CallSession extends EventTarget {
     private readonly client: CareClient,
     readonly call: StartedCall,
     options: CallSessionOptions,
+    createTransport?: TransportFactory,
   ) {
     super();
     this.view = call.call;
@@ -81,8 +85,9 @@ export class CallSession extends EventTarget {
         this.dispatchEvent(new Event('level'));
       },
     };
-    this.transport =
-      call.provider === 'twilio'
+    this.transport = createTransport
+      ? createTransport(call, handlers)
+      : call.provider === 'twilio'
         ? new TwilioVoiceTransport(call, handlers, options)
         : new SandboxVoiceTransport(call, client.baseUrl, handlers, options);
   }
@@ -92,15 +97,15 @@ export class CallSession extends EventTarget {
    * microphone and the media connection. If the microphone or the provider
    * cannot be used, the call is ended on the server and the error thrown.
    */
-  static async connect(client: CareClient, call: StartedCall, options: CallSessionOptions = {}): Promise<CallSession> {
-    const session = new CallSession(client, call, options);
+  static async connect(client: CareClient, call: StartedCall, options: CallSessionOptions = {}, createTransport?: TransportFactory): Promise<CallSession> {
+    const session = new CallSession(client, call, options, createTransport);
     session.watch();
     try {
       await session.transport.start();
     } catch (error) {
       session.error = error;
       await client.calls.end(call.id).catch(() => undefined);
-      session.finish('failed');
+      session.finish('failed', false);
       throw error;
     }
     return session;
@@ -239,7 +244,8 @@ export class CallSession extends EventTarget {
     }, SETTLE_MS);
   }
 
-  private finish(state: CallSessionState): void {
+  /** The call is over; `refine` keeps listening a while for a later, more exact duration. */
+  private finish(state: CallSessionState, refine = true): void {
     if (this.ended) return;
     this.state = state;
     this.endedAt = Date.now();
@@ -248,7 +254,12 @@ export class CallSession extends EventTarget {
     if (this.settleTimer) clearTimeout(this.settleTimer);
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
-    if (unsubscribe) setTimeout(unsubscribe, REFINE_MS);
+    if (unsubscribe && refine) {
+      // Does not keep a Node process alive (an SDK user's tests) just for this.
+      (setTimeout(unsubscribe, REFINE_MS) as { unref?: () => void }).unref?.();
+    } else {
+      unsubscribe?.();
+    }
     this.transport.close();
     this.changed();
     this.dispatchEvent(new CallSessionEndedEvent(state, this.durationSeconds));

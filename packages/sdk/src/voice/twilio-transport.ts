@@ -1,7 +1,7 @@
 import type { StartedCall } from '@carecomms/core';
 import type { Call, Device } from '@twilio/voice-sdk';
 import { MicrophoneError } from './devices.js';
-import { loadTwilioVoice } from './twilio-loader.js';
+import { loadTwilioVoice, type TwilioVoice } from './twilio-loader.js';
 import type { VoiceTransport, VoiceTransportHandlers } from './transport.js';
 
 /** Twilio's "user denied access to the microphone" (and "acquisition failed") errors. */
@@ -21,6 +21,8 @@ export class TwilioVoiceTransport implements VoiceTransport {
     private readonly call: StartedCall,
     private readonly handlers: VoiceTransportHandlers,
     private readonly options: { microphoneId?: string | null | undefined },
+    /** Where `@twilio/voice-sdk` comes from (tests give a stand-in). */
+    private readonly load: () => Promise<TwilioVoice> = loadTwilioVoice,
   ) {}
 
   get microphoneId(): string | null {
@@ -28,7 +30,7 @@ export class TwilioVoiceTransport implements VoiceTransport {
   }
 
   async start(): Promise<void> {
-    const { Device, Call } = await loadTwilioVoice();
+    const { Device, Call } = await this.load();
     if (this.closed) return;
     const device = (this.device = new Device(this.call.token, {
       codecPreferences: [Call.Codec.Opus, Call.Codec.PCMU],
