@@ -58,6 +58,9 @@ export class RealtimeHub {
     };
     this.pruneTimer = setInterval(prune, 3600_000);
     this.pruneTimer.unref();
+    // Events from before this instance started are history (Last-Event-ID replays them), not news.
+    const now = Date.now();
+    for (const row of await this.events.recent(SWEEP_WINDOW_S)) this.delivered.set(String(row.id), now);
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
@@ -129,6 +132,10 @@ export class RealtimeHub {
 
   private async deliver(ids: string[]): Promise<void> {
     const fresh = ids.filter((id) => !this.delivered.has(id));
+    // Seen now even with nobody listening: the sweep is for lost notifications,
+    // not for pushing the past to sessions that connect later.
+    const now = Date.now();
+    for (const id of fresh) this.delivered.set(id, now);
     if (this.byPractitioner.size === 0 || fresh.length === 0) return;
     await this.deliverRows(await this.events.byIds(fresh));
   }
