@@ -92,7 +92,7 @@ async function twilioSession(load: () => Promise<TwilioVideo>) {
 }
 
 describe('VideoSession on Twilio (a fake twilio-video)', function () {
-  this.timeout(20_000);
+  this.timeout(90_000);
 
   it('joins the room with its token and own tracks, shows the other side, mutes, switches camera, and hears "replaced"', async () => {
     const room = new FakeRoom();

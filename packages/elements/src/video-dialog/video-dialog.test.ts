@@ -61,7 +61,7 @@ const videoPlaying = (video: HTMLVideoElement) => video.videoWidth > 0 && !video
 
 describe('care-video-dialog', function () {
   // Real camera, microphone and WebRTC (fake devices): slower than the other elements' tests.
-  this.timeout(40_000);
+  this.timeout(90_000);
 
   it('starts a visit for the chosen patient: waiting state, join link, timer, controls', async () => {
     const ctx = await setup();

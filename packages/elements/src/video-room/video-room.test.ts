@@ -41,7 +41,7 @@ const joinReady = (ctx: Awaited<ReturnType<typeof setup>>) =>
 
 describe('care-video-room', function () {
   // Real camera, microphone and WebRTC (fake devices): slower than the other elements' tests.
-  this.timeout(40_000);
+  this.timeout(90_000);
 
   it('checks the camera and microphone before joining: preview, level meter, device pickers', async () => {
     const ctx = await setup();
