@@ -5,7 +5,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createRegistry } from './http/openapi.js';
-import { requestHandling, securityHeaders } from './http/middleware.js';
+import { requestHandling } from './http/middleware.js';
+import { securityHeaders } from './http/security.js';
 import type { AppState } from './http/state.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/hub.js';
@@ -15,7 +16,7 @@ import { registerBrowserRoutes } from './routes/browser.js';
 import type { RouteContext } from './routes/context.js';
 import { registerDemoRoutes } from './routes/demo.js';
 import { registerEventRoutes } from './routes/events.js';
-import { CDN_DIR, EHR_HOST_DIR, SDK_BROWSER_DIR, staticFiles, TWILIO_PAGE_CSP } from './routes/pages.js';
+import { CDN_DIR, EHR_HOST_DIR, SDK_BROWSER_DIR, staticFiles } from './routes/pages.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerSandboxRoutes, SANDBOX_PUBLIC_DIR } from './routes/sandbox.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -26,7 +27,7 @@ import { SandboxProvider } from './providers/sandbox.js';
 import { SandboxPhoneHub } from './sandbox/hub.js';
 import { createServices } from './services/index.js';
 import { SeatTokens } from './auth/seat-tokens.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { limitRequests, RateLimiter } from './http/rate-limit.js';
 import { SandboxVideoProvider } from './providers/video-sandbox.js';
 import { TwilioVideoProvider } from './providers/video-twilio.js';
 import { SignallingHub } from './realtime/signalling.js';
@@ -170,7 +171,14 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     logger.error({ err: { message: error.message, code: error.code } }, 'response error');
   });
   koa.use(requestHandling(logger));
-  koa.use(securityHeaders());
+  koa.use(securityHeaders({ twilio: config.twilio !== null, corsOrigins: config.http.corsOrigins }));
+  // Minting sessions is counted per client address before the body is even read.
+  koa.use(
+    limitRequests(new RateLimiter(config.http.sessionRateLimitPerMinute, 60_000), [
+      { method: 'POST', path: '/demo/session' },
+      { method: 'POST', path: '/api/v1/sessions' },
+    ]),
+  );
   // Twilio's webhooks are form-encoded; they parse (and sign-check) their own bodies.
   const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   koa.use((ctx, next) => (ctx.path.startsWith('/webhooks/') ? next() : jsonBody(ctx, next)));
@@ -178,8 +186,8 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));
   if (sandboxHub) koa.use(staticFiles('/sandbox/assets/sdk/', SDK_BROWSER_DIR));
-  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR, { csp: true }));
-  if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR, { csp: config.twilio ? TWILIO_PAGE_CSP : true }));
+  if (sandboxHub) koa.use(staticFiles('/sandbox/assets/', SANDBOX_PUBLIC_DIR));
+  if (config.demo) koa.use(staticFiles('/', EHR_HOST_DIR));
 
   return {
     koa,

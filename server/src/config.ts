@@ -18,6 +18,15 @@ export interface Config {
   sandbox: SandboxConfig;
   outbox: OutboxConfig;
   video: VideoConfig;
+  http: HttpConfig;
+}
+
+/** HTTP hardening. */
+export interface HttpConfig {
+  /** Session tokens (`POST /demo/session`, `POST /api/v1/sessions`) one client address may mint per minute. */
+  sessionRateLimitPerMinute: number;
+  /** Origins whose pages may call the browser API and load the CDN bundle; `*` allows any. */
+  corsOrigins: string[];
 }
 
 /** Video visits. */
@@ -59,6 +68,8 @@ export interface TwilioConfig {
   apiKeySid: string | null;
   apiKeySecret: string | null;
   twimlAppSid: string | null;
+  /** How long a request to Twilio's REST API may take before it counts as failed (ambiguous: looked up before any resend). */
+  requestTimeoutMs: number;
 }
 
 /** A configuration problem: start-up prints `message` (one line naming the variable) and exits. */
@@ -103,6 +114,13 @@ const schema = z.object({
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Video: join attempts per client address per minute.
   JOIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+  // Session minting per client address per minute; browser origins allowed by CORS; Twilio REST request timeout.
+  SESSION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  CORS_ORIGINS: z
+    .string()
+    .regex(/^(\*|https?:\/\/[^\s,\/]+(,\s*https?:\/\/[^\s,\/]+)*)$/, 'must be * or a comma-separated list of origins like https://ehr.example.com')
+    .default('*'),
+  TWILIO_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 });
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -150,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiKeySid: e.TWILIO_API_KEY_SID ?? null,
           apiKeySecret: e.TWILIO_API_KEY_SECRET ?? null,
           twimlAppSid: e.TWILIO_TWIML_APP_SID ?? null,
+          requestTimeoutMs: e.TWILIO_TIMEOUT_MS,
         }
       : null;
 
@@ -181,6 +200,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.OUTBOX_CONCURRENCY,
     },
     video: { joinRateLimitPerMinute: e.JOIN_RATE_LIMIT_PER_MINUTE },
+    http: {
+      sessionRateLimitPerMinute: e.SESSION_RATE_LIMIT_PER_MINUTE,
+      corsOrigins: e.CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+    },
   };
 }
 

@@ -71,13 +71,3 @@ export function requestHandling(logger: Logger): Middleware<AppState> {
     }
   };
 }
-
-/** Conservative headers for every response; pages add their own CSP. */
-export function securityHeaders(): Middleware {
-  return async (ctx, next) => {
-    await next();
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
-  };
-}

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { Middleware } from 'koa';
 
 /**
  * A fixed-window counter per key (e.g. per client IP), in memory. Enough to
@@ -34,4 +35,25 @@ export class RateLimiter {
     this.lastSweep = now;
     for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
+}
+
+/**
+ * Counts each `method path` request (exact paths) against `limiter`, keyed on
+ * the client address, before anything else runs: a 429 `rate_limited`
+ * problem with `Retry-After`, whether or not the request would have been
+ * authorised (so guessing at credentials is slowed too).
+ */
+export function limitRequests(limiter: RateLimiter, routes: Array<{ method: string; path: string }>): Middleware {
+  const keys = new Set(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`));
+  return async (ctx, next) => {
+    if (keys.has(`${ctx.method} ${ctx.path}`)) {
+      try {
+        limiter.hit(ctx.ip);
+      } catch (error) {
+        if (error instanceof AppError) ctx.set('Retry-After', String(error.extra?.retryAfterSeconds ?? 60));
+        throw error;
+      }
+    }
+    await next();
+  };
 }

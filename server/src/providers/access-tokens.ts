@@ -33,7 +33,7 @@ export class AccessTokenSigner {
   private readonly keySid: string;
   private readonly key: KeyObject;
 
-  constructor(private readonly config: TwilioConfig) {
+  constructor(private readonly config: Omit<TwilioConfig, 'requestTimeoutMs'>) {
     this.keySid = config.apiKeySid ?? config.accountSid;
     this.key = createSecretKey(Buffer.from(config.apiKeySecret ?? config.authToken, 'utf8'));
   }

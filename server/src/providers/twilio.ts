@@ -15,7 +15,6 @@ import {
 
 type RawResponse = { statusCode: number; body: unknown; headers: Record<string, unknown> };
 
-const REQUEST_TIMEOUT_MS = 15_000;
 /** Clock skew allowed between us and Twilio when matching an earlier attempt by time. */
 const MATCH_SKEW_MS = 5 * 60_000;
 
@@ -28,8 +27,8 @@ const MATCH_SKEW_MS = 5 * 60_000;
 export class TwilioHttpClient extends twilio.RequestClient {
   private readonly apiUrl: URL | null;
 
-  constructor(apiUrl: string | null) {
-    super({ timeout: REQUEST_TIMEOUT_MS, keepAlive: true });
+  constructor(apiUrl: string | null, timeoutMs: number) {
+    super({ timeout: timeoutMs, keepAlive: true });
     this.apiUrl = apiUrl ? new URL(apiUrl) : null;
   }
 
@@ -99,7 +98,7 @@ export class TwilioProvider implements MessagingProvider {
 
   constructor(config: TwilioConfig, apiUrl: string | null) {
     this.client = twilio(config.accountSid, config.authToken, {
-      httpClient: new TwilioHttpClient(apiUrl),
+      httpClient: new TwilioHttpClient(apiUrl, config.requestTimeoutMs),
       autoRetry: false,
     });
   }

@@ -20,7 +20,7 @@ export class TwilioVideoProvider implements VideoProvider {
   private readonly signer: AccessTokenSigner;
 
   constructor(config: TwilioConfig, apiUrl: string | null) {
-    this.client = twilio(config.accountSid, config.authToken, { httpClient: new TwilioHttpClient(apiUrl), autoRetry: false });
+    this.client = twilio(config.accountSid, config.authToken, { httpClient: new TwilioHttpClient(apiUrl, config.requestTimeoutMs), autoRetry: false });
     this.signer = new AccessTokenSigner(config);
   }
 

@@ -27,7 +27,7 @@ export class TwilioVoiceProvider implements VoiceProvider {
   private readonly signer: AccessTokenSigner;
 
   constructor(private readonly config: TwilioConfig, apiUrl: string | null) {
-    this.http = new TwilioHttpClient(apiUrl);
+    this.http = new TwilioHttpClient(apiUrl, config.requestTimeoutMs);
     this.client = twilio(config.accountSid, config.authToken, { httpClient: this.http, autoRetry: false });
     this.signer = new AccessTokenSigner(config);
   }

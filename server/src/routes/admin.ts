@@ -41,7 +41,7 @@ export function registerAdminRoutes(rc: RouteContext): void {
           },
         },
       },
-      errors: [401, 422],
+      errors: [401, 422, 429],
     },
     authenticate,
     async (ctx, { body }) => {

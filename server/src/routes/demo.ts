@@ -18,7 +18,7 @@ export function registerDemoRoutes(rc: RouteContext): void {
       auth: 'none',
       body: z.object({ practitioner: z.enum(DEMO_PRACTITIONERS).default('dr-lee') }),
       responses: { 200: { description: 'A session token', content: { 'application/json': { schema: z.object({ token: z.string(), expiresAt: z.string() }) } } } },
-      errors: [422],
+      errors: [422, 429],
     },
     async () => undefined,
     async (ctx, { body }) => {

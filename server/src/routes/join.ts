@@ -6,7 +6,6 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { AppState } from '../http/state.js';
 import type { VideoVisitService } from '../services/video-visits.js';
 import type { RouteContext } from './context.js';
-import { PAGE_CSP, TWILIO_PAGE_CSP } from './pages.js';
 
 export const PatientSeat = z
   .object({
@@ -72,8 +71,6 @@ const notice = (heading: string, ...lines: string[]) =>
 export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitService; limiter: RateLimiter }): void {
   const { router, registry } = rc;
   const { video, limiter } = deps;
-  // twilio-video reaches Twilio's signalling servers from the page itself.
-  const csp = video.providerName === 'twilio' ? TWILIO_PAGE_CSP : PAGE_CSP;
 
   /** Counts an attempt; a 429 carries Retry-After. */
   const countAttempt = (ctx: Context) => {
@@ -99,7 +96,7 @@ export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitSe
     },
   });
   router.get('/join/:token', async (ctx) => {
-    ctx.set('Content-Security-Policy', csp);
+    // The page CSP (letting twilio-video reach Twilio when it is the provider) comes from securityHeaders.
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'text/html';
     try {

@@ -10,7 +10,6 @@ import type { SandboxProvider } from '../providers/sandbox.js';
 import type { SandboxPhoneHub } from '../sandbox/hub.js';
 import { MAX_SMS_LENGTH } from '../services/sms.js';
 import { validationFailed } from '../errors.js';
-import { PAGE_CSP } from './pages.js';
 import type { RouteContext } from './context.js';
 
 export const SANDBOX_PUBLIC_DIR = path.resolve(import.meta.dirname, '../sandbox/public');
@@ -168,7 +167,6 @@ export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvide
 
   router.get('/sandbox/phone', async (ctx) => {
     await send(ctx, 'phone.html', { root: SANDBOX_PUBLIC_DIR });
-    ctx.set('Content-Security-Policy', PAGE_CSP);
     ctx.set('Cache-Control', 'no-store');
   });
 }

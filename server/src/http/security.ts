@@ -1,0 +1,108 @@
+import cors from '@koa/cors';
+import helmet from 'koa-helmet';
+import type { Middleware } from 'koa';
+
+type Directives = Record<string, string[]>;
+
+/**
+ * Our HTML pages (the demo EHR page, the phone simulator, the patient's join
+ * page): our own scripts only, no inline script, media from the camera and
+ * microphone (`mediastream:`, `blob:`), framed only by our own origin.
+ */
+export function pageDirectives(twilio: boolean): Directives {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    // With Twilio, @twilio/voice-sdk plays its ringing sounds from sdk.twilio.com.
+    mediaSrc: ["'self'", 'blob:', 'mediastream:', ...(twilio ? ['https://*.twilio.com', 'https://*.twiliocdn.com'] : [])],
+    // With Twilio, the SDKs reach Twilio from the page: twilio-video's signalling
+    // (wss://global.vss.twilio.com, wss://sdkgw.us1.twilio.com) and configuration
+    // (https://ecs.us1.twilio.com), the Voice SDK's signalling
+    // (wss://voice-js.roaming.twilio.com), insights (https://eventgw.twilio.com) and
+    // sounds (https://sdk.twilio.com). A `*.` host matches subdomains at any depth.
+    // Media itself flows over ICE (STUN/TURN), which CSP does not govern.
+    connectSrc: ["'self'", ...(twilio ? ['https://*.twilio.com', 'wss://*.twilio.com'] : [])],
+    frameAncestors: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    objectSrc: ["'none'"],
+  };
+}
+
+/** Everything that is not a page (JSON, TwiML, event streams): nothing may run or be framed. */
+export const API_DIRECTIVES: Directives = {
+  defaultSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+};
+
+/** Paths that answer data, not pages. */
+const DATA_PATH = /^\/(?:api|webhooks|demo|sandbox\/api)\/|^\/(?:healthz|readyz)$/;
+/** Data that must never sit in a cache: patient data, tokens, join links. */
+const NO_STORE_PATH = /^\/(?:api|demo|join|sandbox\/api|webhooks)\//;
+/** The browser API and the CDN bundle are used from EHR pages on other origins. */
+const CROSS_ORIGIN_PATH = /^\/(?:api\/v1\/|cdn\/)/;
+/** The host backend's API (tenant API keys) is for servers only: no CORS. */
+const SERVER_ONLY_PATH = /^\/api\/v1\/(?:sessions$|admin\/)/;
+
+export interface SecurityOptions {
+  /** The Twilio provider is live: pages let its browser SDKs reach Twilio. */
+  twilio: boolean;
+  /** Origins allowed to call the browser API (`*` for any: it is authorised by bearer tokens, never cookies). */
+  corsOrigins: string[];
+}
+
+/**
+ * Security headers for every response, through helmet: a page CSP on pages and
+ * a `default-src 'none'` one on everything else, nosniff, no referrer, HSTS,
+ * COOP, and `no-store` on anything that may carry patient data or a token. The
+ * browser API and the CDN bundle also answer CORS (bearer tokens, no
+ * credentials), and the CDN bundle may be loaded by other origins (CORP).
+ */
+export function securityHeaders(options: SecurityOptions): Middleware {
+  const common = {
+    referrerPolicy: { policy: 'no-referrer' as const },
+    crossOriginEmbedderPolicy: false,
+  };
+  const forPages = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(options.twilio) },
+    xFrameOptions: { action: 'sameorigin' },
+  });
+  const forData = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
+    xFrameOptions: { action: 'deny' },
+  });
+  const forCdn = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  const anyOrigin = options.corsOrigins.includes('*');
+  const allowed = new Set(options.corsOrigins);
+  const crossOrigin = cors({
+    // Reflect only listed origins (or any); an unlisted origin gets no CORS headers.
+    origin: (ctx) => {
+      const origin = ctx.get('Origin');
+      return anyOrigin ? '*' : allowed.has(origin) ? origin : '';
+    },
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+    exposeHeaders: ['Retry-After', 'Idempotent-Replayed', 'X-Request-Id', 'Content-Range', 'Accept-Ranges'],
+    maxAge: 600,
+  });
+
+  return async (ctx, next) => {
+    const path = ctx.path;
+    const headers = path.startsWith('/cdn/') ? forCdn : DATA_PATH.test(path) ? forData : forPages;
+    // Set first, so that problem answers carry it too; a handler may replace it (e.g. `no-store, no-transform` on streams).
+    if (NO_STORE_PATH.test(path)) ctx.set('Cache-Control', 'no-store');
+    const finish = next;
+    if (CROSS_ORIGIN_PATH.test(path) && !SERVER_ONLY_PATH.test(path)) return headers(ctx, () => crossOrigin(ctx, finish));
+    return headers(ctx, finish);
+  };
+}
