@@ -117,7 +117,7 @@ export function registerCallRoutes(rc: RouteContext, deps: CallRouteDeps): void 
     },
     authenticate,
     async (ctx, { params: { id } }) => {
-      ctx.body = await calls.get(practitionerOf(ctx), id);
+      ctx.body = await calls.get(practitionerOf(ctx), id, auditActor(ctx.state, ctx.ip));
     },
   );
 

@@ -390,8 +390,11 @@ export class CallService {
     return call;
   }
 
-  async get(key: PatientKey, callId: string): Promise<CallView> {
-    return toCallView(await this.requireVisible(key, callId));
+  /** A call's state: a read of the patient's data, so audited. */
+  async get(key: PatientKey, callId: string, actor: AuditActor): Promise<CallView> {
+    const call = await this.requireVisible(key, callId);
+    await this.deps.audit.appendRead(actor, 'call.read', [call.patient_id]);
+    return toCallView(call);
   }
 
   /** The call a sandbox seat token names (the token already proves the right to it). */
