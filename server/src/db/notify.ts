@@ -49,12 +49,13 @@ export class Notifier {
       while (this.pending.size > 0) {
         const batch = [...this.pending];
         this.pending.clear();
-        await this.knex.transaction(async (trx) => {
-          await trx.raw('SET LOCAL synchronous_commit TO OFF');
-          for (const [channel, payloads] of batch) {
-            for (const chunk of chunks([...payloads])) await trx.raw('SELECT pg_notify(?, ?)', [channel, chunk]);
-          }
-        });
+        // One statement, one round trip: its implicit transaction turns
+        // synchronous commit off for itself (set_config's is_local) before notifying.
+        const notifications = batch.flatMap(([channel, payloads]) => chunks([...payloads]).map((chunk) => [channel, chunk]));
+        await this.knex.raw(
+          `SELECT set_config('synchronous_commit', 'off', true), ${notifications.map(() => 'pg_notify(?, ?)').join(', ')}`,
+          notifications.flat(),
+        );
       }
     } catch (error) {
       this.onError(error as Error);

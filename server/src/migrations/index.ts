@@ -5,6 +5,7 @@ import * as correspondenceUpdatedAt from './20261126030000_correspondence_update
 import * as calls from './20261127020000_calls.js';
 import * as historyIndexes from './20261127030000_history_indexes.js';
 import * as videoVisits from './20261127040000_video_visits.js';
+import * as patientPhoneIndex from './20261127090000_patient_phone_index.js';
 import * as auditLogNoTruncate from './20261127100000_audit_log_no_truncate.js';
 
 interface Migration {
@@ -24,6 +25,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261127020000_calls', calls],
   ['20261127030000_history_indexes', historyIndexes],
   ['20261127040000_video_visits', videoVisits],
+  ['20261127090000_patient_phone_index', patientPhoneIndex],
   ['20261127100000_audit_log_no_truncate', auditLogNoTruncate],
 ];
 

@@ -20,11 +20,16 @@ export class AuditRepository {
    * transaction, fully durable.
    */
   async appendRead(actor: AuditActor, action: string, patientIds: string[]): Promise<void> {
-    if (patientIds.length === 0) return;
-    await this.db.transaction(async (trx) => {
-      await trx.raw('SET LOCAL synchronous_commit TO OFF');
-      await this.append(actor, action, patientIds, trx);
-    });
+    const unique = [...new Set(patientIds)];
+    if (unique.length === 0) return;
+    // One statement, one round trip: its implicit transaction turns synchronous
+    // commit off for itself (set_config's is_local), as SET LOCAL would in BEGIN … COMMIT.
+    await this.db.raw(
+      `INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+       SELECT ?, ?, ?, patient_id, ?, ?, ? FROM unnest(?::uuid[]) AS patient_id
+       WHERE set_config('synchronous_commit', 'off', true) = 'off'`,
+      [actor.tenantId, actor.type, actor.id, action, actor.requestId, actor.ip, `{${unique.join(',')}}`],
+    );
   }
 
   async append(actor: AuditActor, action: string, patientIds: Array<string | null>, db: Knex = this.db): Promise<void> {

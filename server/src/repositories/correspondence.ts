@@ -54,6 +54,31 @@ export class CorrespondenceRepository {
     return row as CorrespondenceRow;
   }
 
+  /**
+   * Inserts an entry, its first status event and its audit rows in one
+   * statement (one round trip instead of three, atomic even outside a
+   * transaction). A duplicate provider SID fails it whole with a unique violation.
+   */
+  async insertRecorded(
+    entry: NewCorrespondence,
+    audit: { actorType: string; actorId: string | null; action: string; requestId: string | null; ip: string | null },
+    db: Knex = this.db,
+  ): Promise<CorrespondenceRow> {
+    const insert = db('correspondence')
+      .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
+      .returning('*')
+      .toSQL();
+    const result = await db.raw(
+      `WITH c AS (${insert.sql}),
+       e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
+       a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+             SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c)
+       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`,
+      [...insert.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never,
+    );
+    return (result.rows as CorrespondenceRow[])[0]!;
+  }
+
   async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
     return this.one(db, { tenant_id: tenantId, id });
   }

@@ -7,14 +7,28 @@ import type { AppState, Caller } from '../http/state.js';
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
+ * How long a practitioner found by a session token is taken to still exist
+ * without asking the database again. Removing a practitioner revokes their
+ * sessions within this time on every instance (their grants go at once: the
+ * patient_access rows are deleted with them, so no patient data is reachable).
+ */
+export const PRACTITIONER_CHECK_TTL_MS = 5_000;
+/** Bound on the remembered practitioners; the map starts over when it is full. */
+const MAX_REMEMBERED = 10_000;
+
+/**
  * Authenticates callers: practitioner session tokens for the browser API,
  * tenant API keys for the host-backend API. Neither kind is accepted in place
  * of the other.
  */
 export class AuthService {
+  /** `tenantId:practitionerId` → when the existence check runs again (ms since epoch). */
+  private readonly seenPractitioners = new Map<string, number>();
+
   constructor(
     readonly tokens: SessionTokens,
     private readonly tenants: TenantRepository,
+    private readonly now: () => number = Date.now,
   ) {}
 
   private bearer(ctx: Context): string {
@@ -34,9 +48,24 @@ export class AuthService {
     if (looksLikeApiKey(token)) throw unauthorized('API keys are for the host backend API, not the browser API');
     const claims = await this.tokens.verify(token);
     // The practitioner (and tenant) must still exist: removing them revokes their sessions.
-    const practitioner = await this.tenants.findPractitioner(claims.tenantId, claims.practitionerId);
-    if (!practitioner) throw unauthorized('The session is no longer valid');
+    if (!(await this.practitionerExists(claims.tenantId, claims.practitionerId))) throw unauthorized('The session is no longer valid');
     return { kind: 'practitioner', tenantId: claims.tenantId, practitionerId: claims.practitionerId, expiresAt: claims.expiresAt };
+  }
+
+  /** One query per practitioner every few seconds instead of one per request (see PRACTITIONER_CHECK_TTL_MS). */
+  private async practitionerExists(tenantId: string, practitionerId: string): Promise<boolean> {
+    const key = `${tenantId}:${practitionerId}`;
+    const now = this.now();
+    const until = this.seenPractitioners.get(key);
+    if (until !== undefined && until > now) return true;
+    const practitioner = await this.tenants.findPractitioner(tenantId, practitionerId);
+    if (!practitioner) {
+      this.seenPractitioners.delete(key);
+      return false;
+    }
+    if (this.seenPractitioners.size >= MAX_REMEMBERED) this.seenPractitioners.clear();
+    this.seenPractitioners.set(key, now + PRACTITIONER_CHECK_TTL_MS);
+    return true;
   }
 
   async apiKey(token: string): Promise<Caller & { kind: 'apiKey' }> {

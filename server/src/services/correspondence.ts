@@ -1,6 +1,6 @@
 import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
 import type { Knex } from '../db/knex.js';
-import { unprocessable } from '../errors.js';
+import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
 import type { CorrespondenceRepository, NewCorrespondence } from '../repositories/correspondence.js';
 import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
@@ -45,12 +45,19 @@ export class CorrespondenceService {
     private readonly events: RealtimeEventRepository,
   ) {}
 
+  /**
+   * A page of history: one query, then one audit insert. The history query
+   * itself only returns entries of patients the practitioner may see, so a
+   * non-empty page for one patient proves access; only an empty page asks
+   * whether the patient is visible at all (404 when not, as for a missing one).
+   */
   async history(key: PatientKey, options: HistoryOptions, actor: AuditActor) {
-    if (options.patientId) await this.patientService.requireVisible(key, options.patientId);
     const before = options.cursor
       ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
       : undefined;
+    if (options.patientId && !isUuid(options.patientId)) throw notFound('Patient');
     const rows = await this.correspondence.history({ ...key, ...options, before, limit: options.limit + 1 });
+    if (options.patientId && rows.length === 0) await this.patientService.requireVisible(key, options.patientId);
     const pageRows = rows.slice(0, options.limit);
     const last = pageRows.at(-1);
     await this.audit.appendRead(actor, 'correspondence.list', pageRows.map((r) => r.patient_id));
@@ -64,6 +71,21 @@ export class CorrespondenceService {
   async create(entry: NewCorrespondence, actor: AuditActor, trx: Knex): Promise<CorrespondenceEntry> {
     const row = await this.correspondence.insert(entry, trx);
     return this.announce(row, 'correspondence.created', actor, `correspondence.${entry.channel}.create`, trx);
+  }
+
+  /**
+   * Insert an entry with its first status event and its audit rows in one
+   * statement, and announce it, inside the caller's transaction.
+   */
+  async createRecorded(entry: NewCorrespondence, actor: AuditActor, trx: Knex): Promise<CorrespondenceEntry> {
+    const row = await this.correspondence.insertRecorded(
+      entry,
+      { actorType: actor.type, actorId: actor.id, action: `correspondence.${entry.channel}.create`, requestId: actor.requestId, ip: actor.ip },
+      trx,
+    );
+    const created = toCorrespondence(row);
+    await this.events.publish({ tenantId: row.tenant_id, patientId: row.patient_id, type: 'correspondence.created', payload: created }, trx);
+    return created;
   }
 
   /** Audit and publish a written row; returns its API shape. */

@@ -44,8 +44,13 @@ export const MAX_SMS_LENGTH = 1600;
 
 const UNIQUE_VIOLATION = '23505';
 
+/** How long the tenants receiving on a number are remembered. */
+export const TENANTS_BY_NUMBER_TTL_MS = 5_000;
+
 /** The SMS rules: who may be texted, idempotent sends, status order, inbound replies and keywords. */
 export class SmsService {
+  private readonly tenantsByNumber = new Map<string, { tenants: TenantRow[]; until: number }>();
+
   constructor(
     private readonly db: Knex,
     private readonly deps: {
@@ -127,7 +132,7 @@ export class SmsService {
     actor: AuditActor,
   ): Promise<CorrespondenceEntry> {
     const { encoding, segments } = countSmsSegments(sms.body);
-    const entry = await this.deps.correspondenceService.create(
+    const entry = await this.deps.correspondenceService.createRecorded(
       {
         tenant_id: sms.tenantId,
         patient_id: sms.patientId,
@@ -143,7 +148,6 @@ export class SmsService {
       actor,
       trx,
     );
-    await this.deps.correspondence.recordEvent({ correspondenceId: entry.id, providerSid: null, status: 'queued' }, trx);
     await this.deps.outbox.enqueue({ tenantId: sms.tenantId, kind: 'sms.send', correspondenceId: entry.id }, trx);
     return entry;
   }
@@ -188,7 +192,7 @@ export class SmsService {
   async receive(sms: InboundSms, actor: SystemActor): Promise<InboundOutcome> {
     const from = toE164(sms.from) ?? sms.from;
     const to = toE164(sms.to) ?? sms.to;
-    const tenants = await this.deps.tenants.findByMessagingNumber(to, this.deps.defaultNumber);
+    const tenants = await this.tenantsReceivingOn(to);
     let outcome: InboundOutcome = 'unknown_sender';
     for (const tenant of tenants) {
       const patients = await this.deps.patients.findByPhone(tenant.id, from);
@@ -204,12 +208,30 @@ export class SmsService {
     return outcome;
   }
 
+  /**
+   * Tenants receiving on a number, remembered for a few seconds: every inbound
+   * webhook asks, and tenants' numbers change rarely (a number given to a
+   * tenant by another process is picked up within TENANTS_BY_NUMBER_TTL_MS).
+   */
+  private async tenantsReceivingOn(number: string): Promise<TenantRow[]> {
+    const now = Date.now();
+    const cached = this.tenantsByNumber.get(number);
+    if (cached && cached.until > now) return cached.tenants;
+    const tenants = await this.deps.tenants.findByMessagingNumber(number, this.deps.defaultNumber);
+    if (this.tenantsByNumber.size >= 1000) this.tenantsByNumber.clear();
+    this.tenantsByNumber.set(number, { tenants, until: now + TENANTS_BY_NUMBER_TTL_MS });
+    return tenants;
+  }
+
+  /**
+   * A duplicate SID is caught by the unique index (the transaction fails with
+   * a unique violation, reported as 'duplicate'), not by a read before the insert.
+   */
   private async storeInbound(trx: Knex, tenant: TenantRow, patients: PatientRow[], sms: InboundSms, actor: AuditActor): Promise<InboundOutcome> {
     const { correspondence, correspondenceService } = this.deps;
-    if (sms.sid && (await correspondence.findByProviderSid(tenant.id, sms.sid, trx))) return 'duplicate';
     // A number several patients share (a family phone): the reply goes to whoever was texted last.
-    const patientId = (await correspondence.lastTextedPatient(patients.map((p) => p.id), trx)) ?? patients[0]!.id;
-    const entry = await correspondenceService.create(
+    const patientId = patients.length > 1 ? ((await correspondence.lastTextedPatient(patients.map((p) => p.id), trx)) ?? patients[0]!.id) : patients[0]!.id;
+    const entry = await correspondenceService.createRecorded(
       {
         tenant_id: tenant.id,
         patient_id: patientId,
@@ -225,7 +247,6 @@ export class SmsService {
       actor,
       trx,
     );
-    await correspondence.recordEvent({ correspondenceId: entry.id, providerSid: sms.sid || null, status: 'received' }, trx);
 
     const keyword = smsKeyword(sms.body);
     if (keyword === 'opt_out' || keyword === 'opt_in') {

@@ -1,0 +1,100 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { twilioSignature } from '../src/providers/twilio-signature.js';
+import { api, databases, startServer, startTwilioMock, TEST_TWILIO, twilioEnv, type TestServer } from './helpers.js';
+
+/**
+ * Round trips to the database per request on the hot paths (the history page
+ * and the signed inbound-SMS webhook). Counted with knex's `query` event,
+ * which also sees BEGIN and COMMIT. Background work that may run meanwhile
+ * (the outbox worker's poll, the realtime hub reading back events it was
+ * notified of, the coalesced NOTIFY) is not the request's and is left out.
+ */
+const BACKGROUND = [/from "outbox"|update outbox|with next as/i, /from "realtime_events"/i, /pg_notify/i, /^select "patient_id", "practitioner_id" from "patient_access"/i];
+
+function countQueries(server: TestServer) {
+  const seen: string[] = [];
+  const onQuery = (q: { sql: string }) => {
+    if (!BACKGROUND.some((re) => re.test(q.sql.trim()))) seen.push(q.sql);
+  };
+  server.db.knex.on('query', onQuery);
+  return {
+    stop() {
+      server.db.knex.off('query', onQuery);
+      return seen;
+    },
+  };
+}
+
+for (const kind of databases()) {
+  describe(`query budgets on the hot paths (${kind})`, () => {
+    let server: TestServer;
+    let mock: Awaited<ReturnType<typeof startTwilioMock>>;
+    let lee: string;
+    let patient: { id: string; phone: string };
+    before(async () => {
+      mock = await startTwilioMock();
+      server = await startServer(kind, { env: twilioEnv(mock.url) });
+      lee = await server.token('dr-lee');
+      const patients = (await api(server, '/api/v1/patients', { token: lee })).body.items as Array<{ id: string; phone: string | null }>;
+      patient = patients.find((p) => p.phone !== null) as { id: string; phone: string };
+    });
+    after(async () => {
+      await server.close();
+      await mock.close();
+    });
+
+    test('a history page takes at most 3 queries, and 2 once the session is known', async () => {
+      // A fresh session: the practitioner's existence is checked once.
+      const fresh = await server.token('dr-patel');
+      const granted = await server.db
+        .knex('patient_access as a')
+        .join('practitioners as p', 'p.id', 'a.practitioner_id')
+        .where('p.external_id', 'dr-patel')
+        .first('a.patient_id');
+      const cold = countQueries(server);
+      const first = await api(server, `/api/v1/correspondence?patientId=${granted.patient_id}&limit=50`, { token: fresh });
+      const coldQueries = cold.stop();
+      assert.equal(first.status, 200);
+      assert.ok(coldQueries.length <= 3, `history took ${coldQueries.length} queries:\n${coldQueries.join('\n')}`);
+
+      const warm = countQueries(server);
+      const again = await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=50`, { token: lee });
+      const warmQueries = warm.stop();
+      assert.equal(again.status, 200);
+      assert.ok(again.body.items.length > 0, 'the demo patient has history');
+      assert.equal(warmQueries.length, 2, `history took ${warmQueries.length} queries:\n${warmQueries.join('\n')}`);
+    });
+
+    test('the access check still answers 404 for an ungranted or foreign caller, at no extra query when the page has entries', async () => {
+      const other = await server.token('dr-other');
+      const denied = await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=50`, { token: other });
+      assert.equal(denied.status, 404);
+      assert.equal(denied.body.code, 'not_found');
+    });
+
+    test('a signed inbound SMS webhook takes at most 6 queries, transaction included', async () => {
+      const path = '/webhooks/twilio/sms-inbound';
+      const post = async (sid: string) => {
+        const params = { AccountSid: TEST_TWILIO.accountSid, MessageSid: sid, From: patient.phone, To: '+61491571266', Body: 'Thanks, see you then', NumMedia: '0' };
+        const res = await fetch(server.url + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TEST_TWILIO.authToken, TEST_TWILIO.baseUrl + path, params) },
+          body: new URLSearchParams(params).toString(),
+        });
+        await res.text();
+        return res.status;
+      };
+      const counter = countQueries(server);
+      assert.equal(await post('SM' + '1'.repeat(32)), 200);
+      const queries = counter.stop();
+      assert.ok(queries.length <= 6, `inbound webhook took ${queries.length} queries:\n${queries.join('\n')}`);
+      // A duplicate delivery is still stored once.
+      assert.equal(await post('SM' + '1'.repeat(32)), 200);
+      const stored = await server.db.knex('correspondence').where({ provider_sid: 'SM' + '1'.repeat(32) }).count({ n: '*' });
+      assert.equal(Number(stored[0]!.n), 1);
+      const events = await server.db.knex('correspondence_events').where({ provider_sid: 'SM' + '1'.repeat(32) }).count({ n: '*' });
+      assert.equal(Number(events[0]!.n), 1);
+    });
+  });
+}
