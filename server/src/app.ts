@@ -5,7 +5,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createRegistry } from './http/openapi.js';
-import { requestHandling } from './http/middleware.js';
+import { rejectNulCharacters, requestHandling } from './http/middleware.js';
 import { securityHeaders } from './http/security.js';
 import type { AppState } from './http/state.js';
 import type { Logger } from './logger.js';
@@ -182,6 +182,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   // Twilio's webhooks are form-encoded; they parse (and sign-check) their own bodies.
   const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   koa.use((ctx, next) => (ctx.path.startsWith('/webhooks/') ? next() : jsonBody(ctx, next)));
+  koa.use(rejectNulCharacters());
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: false }));
   koa.use(staticFiles('/cdn/', CDN_DIR, { maxAge: 60_000 }));

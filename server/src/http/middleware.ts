@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { Middleware } from 'koa';
-import { AppError } from '../errors.js';
+import { AppError, validationFailed } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { AppState } from './state.js';
@@ -21,6 +22,29 @@ function sendProblem(ctx: Parameters<Middleware>[0], error: AppError): void {
   if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="carecomms"');
 }
 
+/** PostgreSQL's errors for text it cannot store: 22021 (NUL byte), 22P05 (untranslatable \u0000). */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
+/** Whether a parsed JSON value or query holds a NUL character anywhere (PostgreSQL text cannot hold one). */
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || holdsNul(item, depth + 1)) return true;
+  return false;
+}
+
+/**
+ * After the body parser: a query or JSON body with a NUL character is refused
+ * up front (422 on the whole request) rather than failing in the database.
+ */
+export function rejectNulCharacters(): Middleware<AppState> {
+  return async (ctx, next) => {
+    const where = holdsNul(ctx.query) ? 'query' : holdsNul((ctx.request as { body?: unknown }).body) ? 'body' : null;
+    if (where) throw validationFailed([{ path: where, message: 'Text may not contain NUL characters' }]);
+    await next();
+  };
+}
+
 /**
  * First in the chain: gives each request an id, logs one line per request
  * (route pattern, never the raw URL: it may hold a join token or a search term),
@@ -34,8 +58,12 @@ export function requestHandling(logger: Logger): Middleware<AppState> {
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      if (ctx.status === 404 && ctx.body == null) {
         sendProblem(ctx, new AppError(404, 'not_found', 'Not found', 'No such resource'));
+      } else if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
+        // The router's answer for a method a path does not have (501 for one it has never heard of, e.g. TRACE):
+        // both are the client's mistake, so 405 with the Allow header the router set.
+        sendProblem(ctx, new AppError(405, 'method_not_allowed', 'Method not allowed', `${ctx.method} is not allowed here`));
       }
     } catch (raw) {
       const error = raw as { status?: number; expose?: boolean; type?: string; message?: string };
@@ -43,10 +71,21 @@ export function requestHandling(logger: Logger): Middleware<AppState> {
         sendProblem(ctx, raw);
       } else if (error.status === 413 || error.type === 'entity.too.large') {
         sendProblem(ctx, new AppError(413, 'payload_too_large', 'Payload too large', 'The request body is too large'));
+      } else if (error.status === 400 && /forbidden prototype property/.test(error.message ?? '')) {
+        // co-body refuses __proto__ and constructor.prototype keys outright (no prototype pollution).
+        sendProblem(ctx, new AppError(400, 'invalid_json', 'Bad request', 'The request body has a forbidden key (__proto__ or constructor.prototype)'));
       } else if (error.status === 400 && (error.type === 'entity.parse.failed' || /JSON/i.test(error.message ?? ''))) {
         sendProblem(ctx, new AppError(400, 'invalid_json', 'Bad request', 'The request body is not valid JSON'));
       } else if (error.status === 415) {
         sendProblem(ctx, new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json'));
+      } else if (error.expose && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+        // Any other client error raised by Koa or a library (an undecodable path, a bad Range, a body that will not
+        // decode): its status, as a problem, never its internals.
+        const title = STATUS_CODES[error.status] ?? 'Bad Request';
+        sendProblem(ctx, new AppError(error.status, title.toLowerCase().replace(/[^a-z]+/g, '_'), title, 'The request could not be understood'));
+      } else if (UNSTORABLE_TEXT.has(String((raw as { code?: unknown }).code))) {
+        // Text PostgreSQL cannot store (a NUL character) that got past validation, e.g. in a webhook's form.
+        sendProblem(ctx, new AppError(400, 'invalid_text', 'Bad request', 'Text may not contain NUL characters'));
       } else if (isDatabaseUnavailable(raw)) {
         logger.error({ requestId, err: { message: error.message } }, 'database unavailable');
         sendProblem(ctx, new AppError(503, 'database_unavailable', 'Service unavailable', 'The database is not reachable; try again shortly'));

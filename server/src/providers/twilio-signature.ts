@@ -6,8 +6,10 @@ export type WebhookParams = Record<string, string | string[]>;
 export function parseWebhookForm(raw: string): WebhookParams {
   const params: WebhookParams = {};
   for (const [key, value] of new URLSearchParams(raw)) {
-    const previous = params[key];
-    params[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+    // Own properties only, defined rather than assigned: a field named __proto__ or constructor is just a field.
+    const previous = Object.hasOwn(params, key) ? params[key] : undefined;
+    const next = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+    Object.defineProperty(params, key, { value: next, enumerable: true, writable: true, configurable: true });
   }
   return params;
 }
