@@ -5,6 +5,7 @@ import json from '@rollup/plugin-json';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
+import minifyHTML from '@lit-labs/rollup-plugin-minify-html-literals';
 
 /**
  * Builds the browser packages:
@@ -35,6 +36,17 @@ const plugins = (minify) => [
   ...(minify ? [commonjs({ include: /node_modules/ }), json({ preferConst: true })] : []),
   // Also compiles dependencies that publish TypeScript under the "source" condition (eventsource-parser).
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json', include: /\.ts$/, exclude: [] }),
+  // Lit's html`` and css`` templates keep their source indentation unless minified themselves (terser leaves
+  // strings alone). Conservative: `/>` kept (svg`` fragments need it), runs of whitespace become one space rather
+  // than none (text beside bindings), empty attributes kept (alt="" means something).
+  ...(minify
+    ? [
+        minifyHTML({
+          failOnError: true,
+          options: { minifyOptions: { keepClosingSlash: true, conservativeCollapse: true, removeEmptyAttributes: false } },
+        }),
+      ]
+    : []),
   ...(minify ? [terser({ ecma: 2022, module: true, format: { comments: false } })] : []),
 ];
 

@@ -45,7 +45,8 @@ if (document.querySelector('care-video-room')) {
 const whenIdle: (callback: () => void) => void =
   typeof requestIdleCallback === 'function' ? (cb) => requestIdleCallback(cb, { timeout: 4000 }) : (cb) => setTimeout(cb, 1500);
 whenIdle(() => {
-  preloadLazyElements().catch((error: unknown) => console.warn('CareComms: preloading dialogs failed', error));
+  // The dialogs a practitioner opens; the video room is the patient's page and is loaded only where it is used.
+  preloadLazyElements(['care-sms-dialog', 'care-call-dialog', 'care-video-dialog']).catch((error: unknown) => console.warn('CareComms: preloading dialogs failed', error));
 });
 
 declare global {

@@ -33,7 +33,7 @@ export function ensureDefined(tag: string): Promise<void> {
   return promise;
 }
 
-/** Loads every registered lazy element (used once the page is idle). */
-export function preloadLazyElements(): Promise<void> {
-  return Promise.all([...loaders.keys()].map((tag) => ensureDefined(tag))).then(() => undefined);
+/** Loads the given lazy elements, by default every registered one (used once the page is idle). */
+export function preloadLazyElements(tags: Iterable<string> = loaders.keys()): Promise<void> {
+  return Promise.all([...tags].map((tag) => ensureDefined(tag))).then(() => undefined);
 }

@@ -153,6 +153,21 @@ describe('events.subscribe', () => {
     assert.deepEqual(errors, [], 'a silent stream is not reported as an error');
   });
 
+  it('unsubscribing before the stream code has loaded never connects', async () => {
+    const fresh = client();
+    let connections = 0;
+    const count = () => (connections += 1);
+    sse.server.on('request', count);
+    fresh.events.subscribe(() => {})();
+    // A second subscriber on the same client loads the stream once and does connect.
+    const connected = sse.nextConnection();
+    const unsubscribe = fresh.events.subscribe(() => {});
+    await connected;
+    unsubscribe();
+    sse.server.off('request', count);
+    assert.equal(connections, 1);
+  });
+
   it('closes the connection on unsubscribe', async () => {
     const connected = sse.nextConnection();
     const unsubscribe = client().events.subscribe(() => {});

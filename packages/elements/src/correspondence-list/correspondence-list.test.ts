@@ -4,7 +4,7 @@ import { define } from '../lazy.js';
 import { makeEntries } from '../test-fixtures/data.js';
 import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
 import { ignoreResizeObserverLoop } from '../test-fixtures/helpers.js';
-import { CareCorrespondenceList } from './correspondence-list.js';
+import { CareCorrespondenceList, PLAIN_ROWS } from './correspondence-list.js';
 
 ignoreResizeObserverLoop();
 define('care-correspondence-list', CareCorrespondenceList);
@@ -41,7 +41,7 @@ describe('care-correspondence-list', () => {
     const times = rows().map((r) => r.querySelector('time')!.getAttribute('datetime')!);
     expect([...times].sort().reverse()).to.deep.equal(times);
     const voice = rows()[6]!;
-    // Durations and recordings come from <care-entry-details>, fetched alongside the first page.
+    // Durations and recordings come from <care-entry-details>, which ships with the list.
     await waitUntil(() => /Voice.*Duration \d+:\d\d.*Recording available/.test(text(voice)), 'voice details shown');
     await expect(el).to.be.accessible();
   });
@@ -116,7 +116,59 @@ describe('care-correspondence-list', () => {
     );
     const cursors = server.requestsTo('/api/v1/correspondence').map((r) => r.url.searchParams.get('cursor'));
     expect(cursors.slice(0, 3)).to.deep.equal([null, '40', '80']);
-    expect(rows().length, 'virtualised: far fewer rows in the DOM than loaded').to.be.below(60);
+  });
+
+  it('a short history is plain rows; past PLAIN_ROWS it hands over to the virtualizer without moving the row in view', async () => {
+    const { server, el, rows } = await setup({ entries: makeEntries(400) }, { pageSize: 45 });
+    await waitUntil(() => rows().length === 45, 'first page: every row in the DOM');
+    const scroller = el.parentElement!;
+    const topRow = () => {
+      const top = scroller.getBoundingClientRect().top;
+      return rows().find((r) => r.getBoundingClientRect().bottom > top + 1);
+    };
+    // Scroll in steps, as a reader does, until the second page is in and the first is well out of view.
+    await waitUntil(
+      () => {
+        if (rows().length < PLAIN_ROWS) scroller.scrollBy(0, 300);
+        return rows().length >= 90;
+      },
+      'second page rendered as plain rows',
+      { interval: 100, timeout: 6000 },
+    );
+    expect(rows().length, 'plain: one DOM row per entry').to.equal(90);
+    expect(server.requestsTo('/api/v1/correspondence').map((r) => r.url.searchParams.get('cursor'))).to.deep.equal([null, '45']);
+    // The third page takes the list past PLAIN_ROWS: the virtualizer takes over when it lands. It is held back
+    // half a second so the row in view can be read once the reader has stopped scrolling.
+    server.options = { ...server.options, latencyMs: 500 };
+    await waitUntil(
+      () => {
+        if (server.requestsTo('/api/v1/correspondence').length >= 3) return true;
+        scroller.scrollBy(0, 100);
+        return false;
+      },
+      'third page requested',
+      { interval: 50, timeout: 6000 },
+    );
+    const before = Number(topRow()!.getAttribute('aria-posinset'));
+    expect(before, 'scrolled well into the history').to.be.above(20);
+    // The virtualizer's host sizes itself for the rows it holds (it renders them as they come into view).
+    const tail = () => el.shadowRoot!.querySelector<HTMLElement>('.tail');
+    await waitUntil(() => (tail()?.offsetHeight ?? 0) > 1000, 'rows past PLAIN_ROWS handed to the virtualizer', { timeout: 6000 });
+    await aTimeout(100);
+    expect(Number(topRow()!.getAttribute('aria-posinset')), 'the row in view did not move').to.equal(before);
+    // On to the end of 400: the virtualizer keeps the DOM small.
+    server.options = {};
+    await waitUntil(
+      () => {
+        scroller.scrollBy(0, 2000);
+        return server.requestsTo('/api/v1/correspondence').length >= 9;
+      },
+      'every page requested',
+      { interval: 100, timeout: 10000 },
+    );
+    await waitUntil(() => rows().some((r) => r.getAttribute('aria-posinset') === '400'), 'the last row reached', { timeout: 6000 });
+    expect(rows().length, 'virtualised: far fewer rows in the DOM than loaded').to.be.below(PLAIN_ROWS + 60);
+    await expect(el).to.be.accessible();
   });
 
   it('shows a loading state', async () => {

@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import type { RangeChangedEvent } from '@lit-labs/virtualizer/events.js';
@@ -13,6 +14,7 @@ import { define } from '../lazy.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { correspondenceListStyles } from './correspondence-list.styles.js';
+import { CareEntryDetails } from './entry-details.js';
 
 const CHANNEL_ICONS = { sms: smsIcon, email: emailIcon, voice: voiceIcon, video: videoIcon } as const;
 // `call.updated` and `video.updated` carry the call or visit, not an entry; their entries change through `correspondence.updated`.
@@ -20,8 +22,9 @@ const ENTRY_EVENTS = new Set(['correspondence.created', 'correspondence.updated'
 const DANGER_STATUSES = new Set<Status>(['failed', 'undelivered', 'busy', 'no-answer', 'canceled']);
 const SUCCESS_STATUSES = new Set<Status>(['delivered', 'received', 'completed']);
 /**
- * The virtualizer is the largest dependency of the first paint; it is fetched
- * in parallel with the first page of data instead of with the page's script.
+ * The virtualizer (≈ 10 KiB gzipped with its layout) is fetched only when a
+ * history grows past {@link PLAIN_ROWS} rows: a first page renders without it,
+ * so an EHR page that shows the list pays nothing for long-history support.
  * One cached promise, cleared on failure so a later render can retry.
  */
 let virtualizerModule: Promise<typeof import('@lit-labs/virtualizer/virtualize.js')> | undefined;
@@ -33,24 +36,10 @@ function loadVirtualizer() {
   return virtualizerModule;
 }
 
-let entryDetails: Promise<void> | undefined;
-/**
- * `<care-entry-details>` (durations, recordings, notes) is fetched, like the
- * virtualizer, in parallel with the first page rather than with the page's
- * script. One cached promise, cleared on failure so a later list can retry.
- */
-function loadEntryDetails(): void {
-  entryDetails ??= import('./entry-details.js').then(
-    (m) => define('care-entry-details', m.CareEntryDetails),
-    (error: unknown) => {
-      entryDetails = undefined;
-      console.warn('care-correspondence-list: entry details could not be loaded', error);
-    },
-  );
-}
-
 /** Start fetching the next page this many rows before the end is reached. */
 const PREFETCH_ROWS = 10;
+/** Up to this many rows are plain DOM; a longer history is virtualised. */
+export const PLAIN_ROWS = 100;
 
 type LoadState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -63,9 +52,9 @@ const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
  * video visit, filterable by channel, loaded page by page as you scroll and
  * updated live as entries are created or change status.
  *
- * Rows are virtualised (`@lit-labs/virtualizer`) and scroll with the page or the
- * nearest scrolling ancestor, so long histories stay smooth. Message bodies are
- * always rendered as text.
+ * The first 100 rows are plain DOM; a longer history is virtualised past them
+ * (`@lit-labs/virtualizer`, fetched only then). Rows scroll with the page or
+ * the nearest scrolling ancestor. Message bodies are always rendered as text.
  *
  * @csspart toolbar - The row holding the filter and the live indicator.
  * @csspart filter - The channel filter group.
@@ -115,7 +104,10 @@ export class CareCorrespondenceList extends LitElement {
   @state() private streamState: EventStreamState | null = null;
   @state() private announcement = '';
   @state() private virtualize?: (typeof import('@lit-labs/virtualizer/virtualize.js'))['virtualize'];
-
+  /** The virtualizer's host for the rows past {@link PLAIN_ROWS} has been in the document for a render (it reads its scrolling ancestors when it starts). */
+  @state() private tailHostReady = false;
+  /** Plain rows: watches the row {@link PREFETCH_ROWS} from the end, to load the next page as it comes into view. */
+  private nearEndObserver?: IntersectionObserver;
   private nextCursor: string | null = null;
   /** Bumped on every reload, so answers to superseded requests are dropped. */
   private generation = 0;
@@ -129,24 +121,28 @@ export class CareCorrespondenceList extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.subscribedClient) this.subscribe();
-    loadEntryDetails();
-    if (!this.virtualize) {
-      loadVirtualizer().then(
-        (module) => {
-          this.virtualize = module.virtualize;
-        },
-        (error: unknown) => {
-          this.loadState = 'error';
-          console.warn('care-correspondence-list: the list renderer could not be loaded', error);
-        },
-      );
-    }
+    define('care-entry-details', CareEntryDetails);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.nearEndObserver?.disconnect();
+    this.nearEndObserver = undefined;
+  }
+
+  private ensureVirtualizer(): void {
+    if (this.virtualize) return;
+    loadVirtualizer().then(
+      (module) => {
+        this.virtualize = module.virtualize;
+      },
+      (error: unknown) => {
+        // Plain rows stay usable; the next growth retries.
+        console.warn('care-correspondence-list: the long-list renderer could not be loaded', error);
+      },
+    );
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
@@ -157,6 +153,30 @@ export class CareCorrespondenceList extends LitElement {
     if (changed.has('client') || changed.has('patientId') || changed.has('channel') || changed.has('pageSize')) {
       void this.reload();
     }
+    if (this.entries.length > PLAIN_ROWS) this.ensureVirtualizer();
+  }
+
+  override updated(): void {
+    const tailHost = !!this.renderRoot.querySelector('.tail');
+    if (tailHost !== this.tailHostReady) this.tailHostReady = tailHost;
+    this.watchNearEnd();
+  }
+
+  /**
+   * Plain rows have no range events: while the end of the list is among them,
+   * an IntersectionObserver on a row near it asks for the next page (past
+   * them, the virtualizer's range events do).
+   */
+  private watchNearEnd(): void {
+    this.nearEndObserver?.disconnect();
+    const near = this.entries.length - PREFETCH_ROWS;
+    if (near >= PLAIN_ROWS || this.loadState !== 'ready' || !this.nextCursor || typeof IntersectionObserver !== 'function') return;
+    const target = this.renderRoot.querySelectorAll('[role="listitem"]')[Math.max(0, near)];
+    if (!target) return;
+    this.nearEndObserver ??= new IntersectionObserver((records) => {
+      if (records.some((r) => r.isIntersecting)) void this.loadMore();
+    });
+    this.nearEndObserver.observe(target);
   }
 
   /** Reloads the first page, e.g. after the host changed something the list cannot see. */
@@ -256,6 +276,7 @@ export class CareCorrespondenceList extends LitElement {
     const generation = this.generation;
     this.loadingMore = true;
     this.moreFailed = false;
+    if (this.entries.length + this.pageSize > PLAIN_ROWS) this.ensureVirtualizer();
     try {
       const page = await this.client.correspondence.list(this.listParams(this.nextCursor));
       if (generation !== this.generation) return;
@@ -269,7 +290,7 @@ export class CareCorrespondenceList extends LitElement {
     } finally {
       if (generation === this.generation) this.loadingMore = false;
     }
-    if (generation === this.generation && !this.moreFailed) {
+    if (generation === this.generation && !this.moreFailed && this.entries.length > PLAIN_ROWS) {
       // The end may still be in view (tall screen, fast scroll) with no range change to come.
       await this.updateComplete;
       this.loadMoreIfNearEnd();
@@ -277,7 +298,7 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   private onRangeChanged(event: RangeChangedEvent): void {
-    this.lastRenderedIndex = event.last;
+    this.lastRenderedIndex = PLAIN_ROWS + event.last;
     this.loadMoreIfNearEnd();
   }
 
@@ -395,18 +416,21 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   protected renderList(visible: boolean) {
-    // The virtualizer reads its scrolling ancestors when it starts, so its host
-    // must already be in the document: it stays rendered (hidden while there is
-    // nothing to list), and the directive is added from the second render on.
-    const virtualize = this.hasUpdated ? this.virtualize : undefined;
+    // The first PLAIN_ROWS rows are plain DOM: most histories never need more,
+    // and the page pays nothing for the virtualizer. Rows past them are
+    // virtualised, in a host below the plain rows, so nothing above the
+    // reader moves when it takes over.
+    const key = (entry: CorrespondenceEntry) => entry.id;
+    const tail = this.entries.length > PLAIN_ROWS ? this.entries.slice(PLAIN_ROWS) : null;
     return html`<div class="list" part="list" ?hidden=${!visible}>
-      <div role="list" aria-label=${msg('Correspondence')} @rangeChanged=${this.onRangeChanged}>
-        ${virtualize
-          ? virtualize({
-              items: this.entries,
-              keyFunction: (entry: CorrespondenceEntry) => entry.id,
-              renderItem: (entry: CorrespondenceEntry, index: number) => this.renderEntry(entry, index),
-            })
+      <div role="list" aria-label=${msg('Correspondence')}>
+        ${repeat(this.entries.slice(0, PLAIN_ROWS), key, (entry, index) => this.renderEntry(entry, index))}
+        ${tail
+          ? html`<div class="tail" role="none" @rangeChanged=${this.onRangeChanged}>
+              ${this.virtualize && this.tailHostReady
+                ? this.virtualize({ items: tail, keyFunction: key, renderItem: (entry, index) => this.renderEntry(entry, PLAIN_ROWS + index) })
+                : nothing}
+            </div>`
           : nothing}
       </div>
       ${this.loadingMore ? html`<div class="footer-state" role="status">${msg('Loading more…')}</div>` : nothing}
@@ -420,7 +444,7 @@ export class CareCorrespondenceList extends LitElement {
   }
 
   override render() {
-    const hasRows = this.loadState === 'ready' && this.entries.length > 0 && !!this.virtualize;
+    const hasRows = this.loadState === 'ready' && this.entries.length > 0;
     return html`
       <div class="toolbar" part="toolbar">${this.renderFilter()} ${this.renderLiveIndicator()}</div>
       ${this.renderList(hasRows)} ${hasRows ? nothing : this.renderState()}

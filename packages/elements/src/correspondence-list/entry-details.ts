@@ -10,10 +10,9 @@ import { recordingIcon } from '../icons.js';
  * @tagname care-entry-details
  * @summary Part of `<care-correspondence-list>`: what a call or visit entry
  * adds to a row — its duration, a call's recording (a Play button, then an
- * inline player streaming from a short-lived link) and its notes. Fetched
- * alongside the list's first page rather than with the page's script, and
- * rendered into the list's own shadow root (light DOM here), where the list's
- * styles apply.
+ * inline player streaming from a short-lived link) and its notes. Ships with
+ * the list, which defines it, and renders into the list's own shadow root
+ * (light DOM here), where the list's styles apply.
  *
  * @csspart recording-button - Play recording.
  * @csspart recording - The inline audio player.
