@@ -1,37 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import { parsePhoneNumber } from 'libphonenumber-js';
 import { twilioSignature } from '../src/providers/twilio-signature.js';
 import { HOLD_MUSIC_URL } from '../src/providers/voice-twilio.js';
-import { api, databases, FAST_OUTBOX_ENV, startServer, startTwilioMock, TEST_TWILIO, twilioEnv, waitUntil, type MockRequest, type TestServer } from './helpers.js';
-import { startVoiceMock } from './voice-mock.js';
+import { api, databases, FAST_OUTBOX_ENV, startServer, TEST_TWILIO, twilioEnv, waitUntil, type TestServer } from './helpers.js';
+import { startTwilioWithFaults } from './twilio-faults.js';
 
 const API_KEY = { sid: 'SK' + '6'.repeat(32), secret: 'phi-api-key-secret-0123456789' };
 const TWIML_APP_SID = 'AP' + '8'.repeat(32);
-
-/** A minimal Twilio Video Rooms stand-in: create, and complete by SID. */
-function roomsHandler(requests: MockRequest[]) {
-  let counter = 0;
-  return (method: string, url: URL, form: URLSearchParams, headers: MockRequest['headers']) => {
-    requests.push({ method, path: url.pathname, query: url.searchParams, form, headers });
-    const resource = (sid: string, status: string) => ({
-      sid,
-      account_sid: TEST_TWILIO.accountSid,
-      unique_name: form.get('UniqueName'),
-      status,
-      type: 'group',
-      max_participants: 2,
-      url: `https://video.twilio.com/v1/Rooms/${sid}`,
-    });
-    if (method === 'POST' && url.pathname === '/v1/Rooms') return { status: 201, body: resource(`RM${(++counter).toString(16).padStart(32, '0')}`, 'in-progress') };
-    const one = /^\/v1\/Rooms\/(RM[0-9a-f]{32})$/.exec(url.pathname);
-    if (method === 'POST' && one) return { status: 200, body: resource(one[1]!, form.get('Status') ?? 'in-progress') };
-    return { status: 404, body: { code: 20404, message: 'not found', status: 404 } };
-  };
-}
 
 /**
  * PHI scan: an SMS, a recorded call (start, hold, resume, end, playback), a
@@ -46,10 +23,7 @@ function roomsHandler(requests: MockRequest[]) {
 for (const kind of databases()) {
   describe(`PHI never reaches Twilio (${kind})`, () => {
     let server: TestServer;
-    let sms: Awaited<ReturnType<typeof startTwilioMock>>;
-    let voice: Awaited<ReturnType<typeof startVoiceMock>>;
-    let proxy: Server;
-    const roomRequests: MockRequest[] = [];
+    let twilio: Awaited<ReturnType<typeof startTwilioWithFaults>>;
     let lee: string;
     let lucas: { id: string; name: string; phone: string; phoneDisplay: string; externalId: string; email: string };
     /** What left for Twilio: requests (all three mocks), TwiML answers, access tokens. */
@@ -59,42 +33,11 @@ for (const kind of databases()) {
     const typed = 'See you Tuesday at 10 for your check-up';
 
     before(async () => {
-      sms = await startTwilioMock();
-      voice = await startVoiceMock();
-      const rooms = roomsHandler(roomRequests);
-      // TWILIO_API_URL is one origin for every Twilio API: Rooms here, Messages and voice to their mocks.
-      proxy = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const url = new URL(req.url!, 'http://proxy');
-          if (url.pathname.startsWith('/v1/Rooms')) {
-            const answer = rooms(req.method!, url, new URLSearchParams(Buffer.concat(chunks).toString()), req.headers);
-            res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-            return;
-          }
-          const target = /\/Messages(\.json|\/)/.test(url.pathname) ? sms.url : voice.url;
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(req.headers)) {
-            if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
-          }
-          fetch(target + req.url, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) }).then(
-            async (answer) => {
-              const out: Record<string, string> = {};
-              answer.headers.forEach((value, name) => {
-                if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(name)) out[name] = value;
-              });
-              res.writeHead(answer.status, out).end(Buffer.from(await answer.arrayBuffer()));
-            },
-            () => res.writeHead(502).end(),
-          );
-        });
-      });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      twilio = await startTwilioWithFaults();
       server = await startServer(kind, {
         env: {
           ...FAST_OUTBOX_ENV,
-          ...twilioEnv(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`),
+          ...twilioEnv(twilio.url),
           TWILIO_API_KEY_SID: API_KEY.sid,
           TWILIO_API_KEY_SECRET: API_KEY.secret,
           TWILIO_TWIML_APP_SID: TWIML_APP_SID,
@@ -106,10 +49,7 @@ for (const kind of databases()) {
     });
     after(async () => {
       await server?.close();
-      await sms?.close();
-      await voice?.close();
-      proxy?.closeAllConnections();
-      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      await twilio?.close();
     });
 
     /** Posts a webhook as Twilio would (signed over BASE_URL + path) and keeps what we answered Twilio with. */
@@ -127,13 +67,14 @@ for (const kind of databases()) {
       if (text.startsWith('<?xml')) twiml.push({ path, xml: text });
       return text;
     };
-    const all = () => [...sms.requests, ...voice.requests, ...roomRequests];
+    /** Every request the three stand-ins received (Rooms requests carry no query). */
+    const all = () => [...twilio.messages.requests, ...twilio.voice.requests, ...twilio.rooms.requests.map((r) => ({ ...r, query: new URLSearchParams() }))];
 
     test('an SMS, a recorded call, a video visit and a HELP reply', async () => {
       // SMS.
       const sent = await api(server, `/api/v1/patients/${lucas.id}/messages`, { token: lee, body: { body: typed } });
       assert.equal(sent.status, 202);
-      await waitUntil(() => sms.creates().length === 1, 5000, 'the Messages create');
+      await waitUntil(() => twilio.messages.creates().length === 1, 5000, 'the Messages create');
 
       // A recorded call: start, the browser's leg, answered, hold, resume, end, the recording.
       await server.db.knex('tenants').where({ slug: 'demo-clinic' }).update({ recording_enabled: true });
@@ -176,7 +117,7 @@ for (const kind of databases()) {
           RecordingStatus: 'completed',
           RecordingDuration: '29',
         });
-        voice.recordings.set(recordingSid, Buffer.from('ID3 phi test'));
+        twilio.voice.recordings.set(recordingSid, Buffer.from('ID3 phi test'));
         const played = await fetch(`${server.url}/api/v1/calls/${call.id}/recording`, { headers: { authorization: `Bearer ${lee}` } });
         assert.equal(played.status, 200);
         await played.arrayBuffer();
@@ -194,7 +135,7 @@ for (const kind of databases()) {
 
       // HELP from the patient's phone: the clinic's reply goes out through Twilio.
       await webhook('/webhooks/twilio/sms-inbound', { AccountSid: TEST_TWILIO.accountSid, MessageSid: 'SM' + '5'.repeat(32), From: lucas.phone, To: '+61491571266', Body: 'HELP' });
-      await waitUntil(() => sms.creates().length === 3, 5000, 'the link and the HELP reply');
+      await waitUntil(() => twilio.messages.creates().length === 3, 5000, 'the link and the HELP reply');
 
       // Every kind of request was made, so the scan below has something to scan.
       const kinds = new Set(all().map((r) => `${r.method} ${r.path.replace(/AC[0-9a-f]{32}/, 'AC').replace(/(CF|CA|RE|RM)[0-9a-f]{32}/g, '$1').replace(/call-[0-9a-f]{32}/, 'call-')}`));
@@ -260,7 +201,7 @@ for (const kind of databases()) {
         if (grants.video) assert.match(grants.video.room, /^visit-[0-9a-f]{32}$/, `${token.what}: an opaque room`);
       }
       // The server's own texts name the clinic, never the patient.
-      const bodies = sms.creates().map((r) => r.form.get('Body')!).filter((b) => b !== typed);
+      const bodies = twilio.messages.creates().map((r) => r.form.get('Body')!).filter((b) => b !== typed);
       assert.equal(bodies.length, 2);
       assert.match(bodies[0]!, /^Demo Clinic: your video visit is ready\. Join here: https:\/\/carecomms\.example\.com\/join\/[A-Za-z0-9_-]{43}$/);
       assert.match(bodies[1]!, /^Demo Clinic: reply STOP/);
@@ -275,7 +216,6 @@ for (const kind of databases()) {
       assert.ok(urls.length >= 8, `${urls.length} URLs`);
       for (const [where, url] of urls) {
         if (url === HOLD_MUSIC_URL) continue;
-        if (/\/join\//.test(url)) continue;
         assert.match(url, callback, where);
         refs.add(new URL(url).searchParams.get('ref')!);
       }
