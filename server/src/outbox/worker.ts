@@ -119,13 +119,14 @@ export class OutboxWorker {
   private async process(row: ClaimedRow): Promise<void> {
     const { repos, sms, provider, logger } = this.deps;
     const log = logger.child({ outboxId: row.id, attempt: row.attempts });
-    const entry = await repos.correspondence.findById(row.tenant_id, row.correspondence_id);
+    const work = await repos.correspondence.findForSending(row.tenant_id, row.correspondence_id);
+    const entry = work?.entry;
     // Nothing left to do: gone, or already past queued with the provider (e.g. its webhook came first).
-    if (!entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
+    if (!work || !entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
       await repos.outbox.finish(row.id, this.workerId, 'done');
       return;
     }
-    const [tenant, patient] = await Promise.all([repos.tenants.findById(row.tenant_id), repos.patients.findById(row.tenant_id, entry.patient_id)]);
+    const { tenant, patient } = work;
     if (!tenant || !patient || !entry.contact || entry.body === null) {
       await this.fail(row, entry.id, 'invalid_entry', 'entry has no recipient or body');
       return;

@@ -1,6 +1,6 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
 import type { Knex } from '../db/knex.js';
-import type { CorrespondenceRow } from './rows.js';
+import type { CorrespondenceRow, PatientRow, TenantRow } from './rows.js';
 
 export interface NewCorrespondence {
   tenant_id: string;
@@ -29,6 +29,15 @@ export interface HistoryQuery {
   /** Keyset: `created_at` as exact text (microseconds) and id of the last row seen. */
   before?: [string, string];
   limit: number;
+}
+
+/** The audit row written in the same statement as a change (see AuditRepository for the table). */
+export interface AuditFields {
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  requestId: string | null;
+  ip: string | null;
 }
 
 /** SQL text of created_at with microseconds, UTC: the exact keyset value a cursor carries. */
@@ -61,7 +70,7 @@ export class CorrespondenceRepository {
    */
   async insertRecorded(
     entry: NewCorrespondence,
-    audit: { actorType: string; actorId: string | null; action: string; requestId: string | null; ip: string | null },
+    audit: AuditFields,
     db: Knex = this.db,
   ): Promise<CorrespondenceRow> {
     const insert = db('correspondence')
@@ -83,6 +92,33 @@ export class CorrespondenceRepository {
     return this.one(db, { tenant_id: tenantId, id });
   }
 
+  /**
+   * An entry with what sending it needs to know of its tenant (the number it
+   * sends from) and patient (opted out?), in one query: the outbox's read per message.
+   */
+  async findForSending(
+    tenantId: string,
+    id: string,
+  ): Promise<{ entry: CorrespondenceRow; tenant: Pick<TenantRow, 'id' | 'twilio_phone_number'> | null; patient: Pick<PatientRow, 'id' | 'opted_out'> | null } | undefined> {
+    const row = await this.db('correspondence as c')
+      .leftJoin('tenants as t', 't.id', 'c.tenant_id')
+      .leftJoin('patients as p', (j) => j.on('p.id', 'c.patient_id').andOn('p.tenant_id', 'c.tenant_id'))
+      .where({ 'c.tenant_id': tenantId, 'c.id': id })
+      .first('c.*', 'p.name as patient_name', 't.id as found_tenant_id', 't.twilio_phone_number as tenant_number', 'p.id as found_patient_id', 'p.opted_out as patient_opted_out');
+    if (!row) return undefined;
+    const { found_tenant_id, tenant_number, found_patient_id, patient_opted_out, ...entry } = row as CorrespondenceRow & {
+      found_tenant_id: string | null;
+      tenant_number: string | null;
+      found_patient_id: string | null;
+      patient_opted_out: boolean | null;
+    };
+    return {
+      entry,
+      tenant: found_tenant_id ? { id: found_tenant_id, twilio_phone_number: tenant_number } : null,
+      patient: found_patient_id ? { id: found_patient_id, opted_out: patient_opted_out === true } : null,
+    };
+  }
+
   /** Locks an entry for a status change: by our id when the callback carries it, else by provider SID. */
   async lockForUpdate(target: { id?: string | null; providerSid?: string | null }, db: Knex): Promise<CorrespondenceRow | undefined> {
     if (target.id) return this.one(db, { id: target.id }, true);
@@ -100,6 +136,24 @@ export class CorrespondenceRepository {
       .update({ ...changes, updated_at: db.fn.now() })
       .returning(WITH_NAME.map((c) => db.raw(c)) as never);
     return row as CorrespondenceRow;
+  }
+
+  /** Updates an entry and writes its audit rows in one statement; returns the row as `update` does. */
+  async updateAudited(
+    id: string,
+    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    audit: AuditFields,
+    db: Knex = this.db,
+  ): Promise<CorrespondenceRow> {
+    const update = db('correspondence').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*').toSQL();
+    const result = await db.raw(
+      `WITH c AS (${update.sql}),
+       a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+             SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c)
+       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`,
+      [...update.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never,
+    );
+    return (result.rows as CorrespondenceRow[])[0]!;
   }
 
   /** Records a status once per entry; false when it was already recorded (a duplicate webhook). */

@@ -22,23 +22,20 @@ export interface SandboxMessageRow {
 export class SandboxRepository {
   constructor(private readonly db: Knex) {}
 
+  /** One statement (committed when it returns), then the phone's listeners are notified. */
   async insert(row: Omit<SandboxMessageRow, 'id' | 'created_at' | 'updated_at' | 'error_code'>): Promise<SandboxMessageRow> {
-    return this.db.transaction(async (trx) => {
-      const [inserted] = await trx('sandbox_messages').insert(row).returning('*');
-      const message = normalise(inserted as SandboxMessageRow);
-      notifyAfterCommit(trx, SANDBOX_CHANNEL, String(message.id));
-      return message;
-    });
+    const [inserted] = await this.db('sandbox_messages').insert(row).returning('*');
+    const message = normalise(inserted as SandboxMessageRow);
+    notifyAfterCommit(this.db, SANDBOX_CHANNEL, String(message.id));
+    return message;
   }
 
   async setStatus(sid: string, status: string): Promise<SandboxMessageRow | undefined> {
-    return this.db.transaction(async (trx) => {
-      const [row] = await trx('sandbox_messages').where({ sid }).update({ status, updated_at: trx.fn.now() }).returning('*');
-      if (!row) return undefined;
-      const message = normalise(row as SandboxMessageRow);
-      notifyAfterCommit(trx, SANDBOX_CHANNEL, String(message.id));
-      return message;
-    });
+    const [row] = await this.db('sandbox_messages').where({ sid }).update({ status, updated_at: this.db.fn.now() }).returning('*');
+    if (!row) return undefined;
+    const message = normalise(row as SandboxMessageRow);
+    notifyAfterCommit(this.db, SANDBOX_CHANNEL, String(message.id));
+    return message;
   }
 
   async findBySid(sid: string): Promise<SandboxMessageRow | undefined> {

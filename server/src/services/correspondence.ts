@@ -88,6 +88,20 @@ export class CorrespondenceService {
     return created;
   }
 
+  /** Update an entry, audit and announce it (one statement for the first two), inside the caller's transaction. */
+  async updateRecorded(
+    id: string,
+    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    actor: AuditActor,
+    action: string,
+    trx: Knex,
+  ): Promise<CorrespondenceEntry> {
+    const row = await this.correspondence.updateAudited(id, changes, { actorType: actor.type, actorId: actor.id, action, requestId: actor.requestId, ip: actor.ip }, trx);
+    const entry = toCorrespondence(row);
+    await this.events.publish({ tenantId: row.tenant_id, patientId: row.patient_id, type: 'correspondence.updated', payload: entry }, trx);
+    return entry;
+  }
+
   /** Audit and publish a written row; returns its API shape. */
   async announce(row: CorrespondenceRow, type: 'correspondence.created' | 'correspondence.updated', actor: AuditActor, action: string, trx: Knex) {
     const entry = toCorrespondence(row);

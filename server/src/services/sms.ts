@@ -178,8 +178,7 @@ export class SmsService {
         if (update.errorCode) changes.error_code = update.errorCode;
       }
       if (Object.keys(changes).length === 0) return recorded ? 'stale' : 'duplicate';
-      const updated = await correspondence.update(row.id, changes, trx);
-      await correspondenceService.announce(updated, 'correspondence.updated', { ...actor, tenantId: row.tenant_id }, 'correspondence.sms.status', trx);
+      await correspondenceService.updateRecorded(row.id, changes, { ...actor, tenantId: row.tenant_id }, 'correspondence.sms.status', trx);
       return 'applied';
     });
   }
