@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 
@@ -72,3 +73,193 @@ export async function benchDatabase(adminUrl: string): Promise<{ url: string; dr
 }
 
 export const BENCH_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** One line of bench/RESULTS.md's table. */
+export interface Figure {
+  what: string;
+  /** The baseline measured in the same run, as text (e.g. "bare node:http 31,000 req/s"), or "—". */
+  baseline: string;
+  /** The measured figure, as text. */
+  figure: string;
+  /** figure ÷ baseline, as text, or "—". */
+  ratio: string;
+  /** The target from issue 8 / 9, as text, or "—" (reported only). */
+  target: string;
+  /** Whether the target was met; null when there is no target. */
+  met: boolean | null;
+}
+
+/** What each benchmark returns; bench/report.ts writes one section per result. */
+export interface Section {
+  title: string;
+  figures: Figure[];
+  notes: string[];
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const reqs = (r: LoadResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors + r.non2xx ? `, ${r.errors + r.non2xx} errors` : ''}`;
+
+/** Percentile (0–100) of a list of numbers, nearest rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Resident set size of a process, in MiB, from /proc. */
+export function rssMiB(pid: number = process.pid): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export interface MockTwilio {
+  url: string;
+  /** Messages created, in order (To, Body, StatusCallback). */
+  messages: Array<{ sid: string; to: string; from: string; body: string; statusCallback: string | null; at: number }>;
+  roomsCreated: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * A lean local stand-in for the parts of Twilio's REST API the benchmarks
+ * reach: Messages (create, list — the outbox asks it after a crash whether a
+ * send got through) and Video Rooms (create, update). Never Twilio itself.
+ */
+export async function twilioMock(): Promise<MockTwilio> {
+  const messages: MockTwilio['messages'] = [];
+  let rooms = 0;
+  let counter = 0;
+  const sid = (prefix: string) => `${prefix}${(++counter).toString(16).padStart(32, '0')}`;
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const url = new URL(req.url!, 'http://mock');
+      const form = new URLSearchParams(raw);
+      const send = (status: number, body: unknown) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      const account = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\.json|\/SM[0-9a-f]{32}\.json)$/.exec(url.pathname)?.[1];
+      const listPath = /\/Messages\.json$/.test(url.pathname);
+      const message = (m: MockTwilio['messages'][number]) => ({
+        sid: m.sid, account_sid: account, to: m.to, from: m.from, body: m.body, status: 'queued', num_segments: '1', direction: 'outbound-api',
+        date_created: new Date(m.at).toUTCString(), date_updated: new Date(m.at).toUTCString(), date_sent: null, error_code: null, error_message: null,
+        uri: `/2010-04-01/Accounts/${account}/Messages/${m.sid}.json`,
+      });
+      if (account && listPath && req.method === 'POST') {
+        const m = { sid: sid('SM'), to: form.get('To') ?? '', from: form.get('From') ?? '', body: form.get('Body') ?? '', statusCallback: form.get('StatusCallback'), at: Date.now() };
+        messages.push(m);
+        return send(201, message(m));
+      }
+      if (account && listPath && req.method === 'GET') {
+        const to = url.searchParams.get('To');
+        const from = url.searchParams.get('From');
+        const found = messages.filter((m) => (!to || m.to === to) && (!from || m.from === from)).reverse().slice(0, Number(url.searchParams.get('PageSize') ?? 50));
+        return send(200, { messages: found.map(message), page: 0, page_size: found.length, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname });
+      }
+      const one = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/(SM[0-9a-f]{32})\.json$/.exec(url.pathname);
+      if (one && req.method === 'GET') {
+        const found = messages.find((m) => m.sid === one[2]);
+        return found ? send(200, message(found)) : send(404, { code: 20404, message: 'not found', status: 404 });
+      }
+      if (req.method === 'POST' && url.pathname === '/v1/Rooms') {
+        rooms += 1;
+        return send(201, { sid: sid('RM'), unique_name: form.get('UniqueName'), status: 'in-progress', type: 'group', max_participants: 2 });
+      }
+      const room = /^\/v1\/Rooms\/(RM[0-9a-f]{32})$/.exec(url.pathname);
+      if (req.method === 'POST' && room) return send(200, { sid: room[1], status: form.get('Status') ?? 'in-progress', type: 'group' });
+      send(404, { code: 20404, message: 'not found', status: 404 });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    messages,
+    roomsCreated: () => rooms,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Twilio settings pointing the server at a local mock (never Twilio itself). */
+export const BENCH_TWILIO = {
+  accountSid: 'AC' + 'b'.repeat(32),
+  authToken: 'bench-auth-token-0123456789abcdef',
+  phoneNumber: '+61491571266',
+  baseUrl: 'https://carecomms.example.com',
+};
+export function twilioBenchEnv(apiUrl: string): Record<string, string> {
+  return {
+    TWILIO_ACCOUNT_SID: BENCH_TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: BENCH_TWILIO.authToken,
+    TWILIO_PHONE_NUMBER: BENCH_TWILIO.phoneNumber,
+    TWILIO_TWIML_APP_SID: 'AP' + 'c'.repeat(32),
+    TWILIO_API_URL: apiUrl,
+    BASE_URL: BENCH_TWILIO.baseUrl,
+  };
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface BenchApp {
+  url: string;
+  app: import('../server/src/app.js').CareApp;
+  db: import('../server/src/db/database.js').Database;
+  close(): Promise<void>;
+}
+
+/**
+ * The app in this process on an ephemeral port, on a fresh migrated and
+ * demo-seeded database (PostgreSQL at `databaseUrl`), as the server tests build it.
+ */
+export async function benchApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { poolMax?: number; seed?: boolean; beforeStart?: (db: import('../server/src/db/database.js').Database) => Promise<void> } = {},
+): Promise<BenchApp> {
+  const { createApp } = await import('../server/src/app.js');
+  const { loadConfig } = await import('../server/src/config.js');
+  const { openDatabase } = await import('../server/src/db/database.js');
+  const { seedDemo } = await import('../server/src/demo/seed.js');
+  const { createLogger } = await import('../server/src/logger.js');
+  const db = await openDatabase({ url: databaseUrl, poolMax: options.poolMax ?? 10 });
+  await db.knex.migrate.latest();
+  const config = loadConfig({ DEMO: '1', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'silent', ...env });
+  const app = createApp({ config, db, logger: createLogger('silent') });
+  if (options.seed !== false) await seedDemo(db.knex, app.repos, null);
+  await options.beforeStart?.(db);
+  await app.start();
+  const server: Server = createServer(app.koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    app,
+    db,
+    async close() {
+      await app.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+}
+
+/** A demo practitioner's session token from the demo endpoint. */
+export async function demoToken(url: string, practitioner = 'dr-lee'): Promise<string> {
+  const res = await fetch(`${url}/demo/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ practitioner }) });
+  if (!res.ok) throw new Error(`demo session: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}

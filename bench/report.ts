@@ -1,20 +1,81 @@
-import { writeFileSync } from 'node:fs';
+/**
+ * Runs the benchmarks and writes bench/RESULTS.md: one table of every figure
+ * (what | baseline in the same run | figure | ratio | target | met?), the date,
+ * the machine and its load average at the start, and notes.
+ *
+ *   npm run bench                  every benchmark, writes bench/RESULTS.md
+ *   npm run bench -- history sse   only those, printed (RESULTS.md untouched unless BENCH_WRITE=1)
+ *
+ * bench/browser.ts (list render, bundle sizes), when present, is run too: it
+ * exports `benchBrowser(): Promise<Section | Section[]>` (Section: bench/lib.ts).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { benchHistory } from './history.js';
-import { machine } from './lib.js';
+import { pathToFileURL } from 'node:url';
+import { machine, type Section } from './lib.js';
 
+type Bench = () => Promise<Section | Section[]>;
+
+const browserFile = path.join(import.meta.dirname, 'browser.ts');
+const benches: Record<string, Bench> = {
+  history: async () => (await import('./history.js')).benchHistory(),
+  webhooks: async () => (await import('./webhooks.js')).benchWebhooks(),
+  tokens: async () => (await import('./tokens.js')).benchTokens(),
+  outbox: async () => (await import('./outbox.js')).benchOutbox(),
+  sse: async () => (await import('./sse.js')).benchSse(),
+  start: async () => (await import('./start.js')).benchStart(),
+  ...(existsSync(browserFile) ? { browser: async () => (await import(pathToFileURL(browserFile).href)).benchBrowser() as Promise<Section | Section[]> } : {}),
+  soak: async () => (await import('./soak.js')).benchSoak(),
+};
+
+const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of selected) if (!benches[name]) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}`);
+const names = selected.length ? selected : Object.keys(benches);
+
+const startedAt = new Date();
+const loadAtStart = os.loadavg().map((n) => n.toFixed(2)).join(', ');
+const sections: Section[] = [];
+const timings: string[] = [];
+for (const name of names) {
+  console.log(`▶ ${name}  (load average ${os.loadavg().map((n) => n.toFixed(2)).join(', ')})`);
+  const t = performance.now();
+  try {
+    const result = await benches[name]!();
+    sections.push(...(Array.isArray(result) ? result : [result]));
+  } catch (error) {
+    console.error(error);
+    sections.push({
+      title: name,
+      figures: [{ what: `${name} benchmark`, baseline: '—', figure: `did not finish: ${(error as Error).message.split('\n')[0]}`, ratio: '—', target: '—', met: false }],
+      notes: [],
+    });
+  }
+  timings.push(`${name} ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const met = (m: boolean | null) => (m === null ? '—' : m ? '✅ yes' : '❌ no');
 const lines: string[] = [
   '# Benchmark results',
   '',
-  `Run ${new Date().toISOString()} on ${machine()}. Every figure is compared with a baseline measured in the same run.`,
+  `Run ${startedAt.toISOString()} on ${machine()}; load average at the start ${loadAtStart} (1, 5, 15 min) — the machine is shared, other work may have run meanwhile.`,
+  `Every ratio is against a baseline measured in the same run. \`npm run bench\` regenerates this file; \`npm run bench -- history\` runs one benchmark. Durations: ${timings.join(', ')}.`,
   '',
+  '| what | baseline in the same run | figure | ratio | target | met? |',
+  '| --- | --- | --- | --- | --- | --- |',
 ];
+for (const section of sections) {
+  lines.push(`| **${cell(section.title)}** | | | | | |`);
+  for (const f of section.figures) lines.push(`| ${cell(f.what)} | ${cell(f.baseline)} | ${cell(f.figure)} | ${cell(f.ratio)} | ${cell(f.target)} | ${met(f.met)} |`);
+}
+lines.push('', '## Notes', '');
+for (const section of sections) {
+  if (section.notes.length === 0) continue;
+  lines.push(`**${section.title}.** ${section.notes.join(' ')}`, '');
+}
+if (!existsSync(browserFile)) lines.push('The browser figures (list render, bundle bytes) come from `bench/browser.ts`, not present in this run.', '');
 
-const history = await benchHistory();
-lines.push('## History page on PostgreSQL', '', '| what | req/s | p50 ms | p99 ms | vs baseline | errors |', '| --- | ---: | ---: | ---: | --- | ---: |');
-for (const [what, r, ratio] of history.rows) lines.push(`| ${what} | ${r.requestsPerSecond} | ${r.p50} | ${r.p99} | ${ratio} | ${r.errors + r.non2xx} |`);
-lines.push('', ...history.notes, '');
-
-const file = path.join(import.meta.dirname, 'RESULTS.md');
-writeFileSync(file, lines.join('\n'));
-console.log(lines.join('\n'));
+const text = lines.join('\n');
+console.log(text);
+if (selected.length === 0 || process.env.BENCH_WRITE) writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), text);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench`: runs every benchmark and writes bench/RESULTS.md. Figures are
-// ratios against a baseline measured in the same run; nothing here is a test.
+// `npm run bench [-- name…]`: runs the benchmarks (all, or those named: history,
+// webhooks, tokens, outbox, sse, start, soak, browser) and, for a full run,
+// writes bench/RESULTS.md. Figures are ratios against a baseline measured in
+// the same run; nothing here is a test.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', path.join(root, 'bench/report.ts')], {
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', path.join(root, 'bench/report.ts'), ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
