@@ -37,7 +37,7 @@ export async function startTwilioWithFaults() {
   const voice = await startVoiceMock();
   const rules: FaultRule[] = [];
   /** Every request that reached the proxy, with the fault it met (null: passed through). */
-  const seen: Array<{ method: string; path: string; fault: TwilioFault | null }> = [];
+  const seen: Array<{ method: string; path: string; query: URLSearchParams; form: URLSearchParams; fault: TwilioFault | null }> = [];
   const hanging = new Set<ServerResponse>();
 
   const targetFor = (path: string) =>
@@ -49,7 +49,7 @@ export async function startTwilioWithFaults() {
       if (typeof value === 'string' && !['host', 'connection', 'content-length', 'keep-alive'].includes(name)) headers[name] = value;
     }
     const path = new URL(req.url!, 'http://proxy').pathname;
-    const answer = await fetch(targetFor(path) + req.url, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
+    const answer = await fetch(targetFor(path) + req.url, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body) });
     return { status: answer.status, type: answer.headers.get('content-type') ?? 'application/json', body: Buffer.from(await answer.arrayBuffer()) };
   };
 
@@ -61,7 +61,8 @@ export async function startTwilioWithFaults() {
         const path = new URL(req.url!, 'http://proxy').pathname;
         const index = rules.findIndex((r) => r.method === req.method && r.path.test(path));
         const fault = index >= 0 ? rules.splice(index, 1)[0]!.fault : null;
-        seen.push({ method: req.method!, path, fault });
+        const url = new URL(req.url!, 'http://proxy');
+        seen.push({ method: req.method!, path, query: url.searchParams, form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')), fault });
         const answer = !fault || fault.reached ? await forward(req, Buffer.concat(chunks)) : null;
         if (!fault) {
           res.writeHead(answer!.status, { 'content-type': answer!.type });

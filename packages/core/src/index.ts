@@ -2,3 +2,4 @@ export * from './enums.js';
 export * from './types.js';
 export * from './sms.js';
 export * from './calls.js';
+export * from './delivery-errors.js';

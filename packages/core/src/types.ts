@@ -33,6 +33,8 @@ export interface CorrespondenceEntry {
   session: Record<string, unknown> | null;
   providerSid: string | null;
   errorCode: string | null;
+  /** `errorCode` in plain words for the practitioner (the server always sends it; null without an error). */
+  errorReason?: string | null;
   /** SMS segment count. */
   segments: number | null;
   createdAt: string;

@@ -41,6 +41,7 @@ export const Correspondence = z
     session: z.record(z.string(), z.unknown()).nullable(),
     providerSid: z.string().nullable(),
     errorCode: z.string().nullable(),
+    errorReason: z.string().nullable().openapi({ description: 'errorCode in plain words, for the practitioner' }),
     segments: z.number().int().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

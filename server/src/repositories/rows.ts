@@ -1,4 +1,4 @@
-import type { Channel, CorrespondenceEntry, Direction, Patient, Status } from '@carecomms/core';
+import { describeErrorCode, type Channel, type CorrespondenceEntry, type Direction, type Patient, type Status } from '@carecomms/core';
 import { formatPhone } from '@carecomms/core/phone';
 
 export interface PatientRow {
@@ -83,6 +83,7 @@ export function toCorrespondence(row: CorrespondenceRow): CorrespondenceEntry {
     session: row.session,
     providerSid: row.provider_sid,
     errorCode: row.error_code,
+    errorReason: describeErrorCode(row.error_code),
     segments: row.segments,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
