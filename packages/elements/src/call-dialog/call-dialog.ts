@@ -1,14 +1,12 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
-import { consume } from '@lit/context';
+import { html, nothing, type PropertyValues } from 'lit';
+import { state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { Patient, StartedCall } from '@carecomms/core';
-import { CareApiError, type CallSession, type CallSessionEndedEvent, type CallSessionState, type CareClient, type MicrophoneError } from '@carecomms/sdk';
-import { careClientContext } from '../context.js';
-import type { CareDialog } from '../dialog/dialog.js';
+import { CareApiError, type CallSession, type CallSessionEndedEvent, type CallSessionState, type MicrophoneError } from '@carecomms/sdk';
 import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../events.js';
 import { formatDuration } from '../format.js';
 import { alertIcon, voiceIcon } from '../icons.js';
+import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { hangUpIcon, micIcon, micOffIcon, pauseIcon, playIcon } from './call-icons.js';
@@ -30,7 +28,8 @@ const isMicrophoneError = (error: unknown): error is MicrophoneError => (error a
  * is shown), pick a microphone, **Start call**; then follow the call (ringing,
  * in call, on hold, reconnecting, busy, no answer, failed) with a running
  * timer, **Mute** and **Hold** toggles, **End call**, a live microphone level
- * and call notes saved as you type. Closing the dialog during a call asks first.
+ * and call notes saved as you type. Closing the dialog during a call asks first;
+ * `hide()` closes it at once and the call carries on.
  *
  * The call's audio runs through `@twilio/voice-sdk` (loaded when the first
  * call starts) or, in the sandbox, WebRTC to the patient phone simulator.
@@ -61,21 +60,9 @@ const isMicrophoneError = (error: unknown): error is MicrophoneError => (error a
  * @fires care-close - The dialog closed.
  */
 @localized()
-export class CareCallDialog extends LitElement {
+export class CareCallDialog extends PatientDialogElement {
   static override styles = [tokens, base, callDialogStyles];
 
-  /** The API client; provided by `<care-comms>` when inside one. */
-  @consume({ context: careClientContext, subscribe: true })
-  @property({ attribute: false })
-  client?: CareClient;
-
-  /** Patient to preselect. */
-  @property({ attribute: 'patient-id' }) patientId = '';
-
-  /** Whether the dialog is shown. */
-  @property({ type: Boolean, reflect: true }) open = false;
-
-  @state() private patient: Patient | null = null;
   @state() private phase: Phase = 'setup';
   @state() private call: StartedCall | null = null;
   @state() private session: CallSession | null = null;
@@ -87,8 +74,6 @@ export class CareCallDialog extends LitElement {
   @state() private holdBusy = false;
   @state() private confirmingClose = false;
   @state() private now = Date.now();
-
-  @query('care-dialog') private dialog!: CareDialog;
 
   private clock: ReturnType<typeof setInterval> | null = null;
   private notesTimer: ReturnType<typeof setTimeout> | null = null;
@@ -119,16 +104,6 @@ export class CareCallDialog extends LitElement {
       if (!this.live) this.reset();
       void this.listMicrophones();
     }
-  }
-
-  /** Opens the dialog. */
-  show(): void {
-    this.open = true;
-  }
-
-  /** Closes the dialog at once (without asking, even during a call; the call carries on). */
-  hide(): void {
-    this.open = false;
   }
 
   /** Whether a call is being placed or under way. */

@@ -1,13 +1,11 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
-import { consume } from '@lit/context';
+import { html, nothing, type PropertyValues } from 'lit';
+import { state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { countSmsSegments, type CorrespondenceEntry, type Patient } from '@carecomms/core';
-import { CareApiError, type CareClient } from '@carecomms/sdk';
-import { careClientContext } from '../context.js';
-import type { CareDialog } from '../dialog/dialog.js';
+import { CareApiError } from '@carecomms/sdk';
 import { CareSmsSentEvent, type CarePatientChangeEvent } from '../events.js';
 import { alertIcon, checkIcon, smsIcon } from '../icons.js';
+import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { smsDialogStyles } from './sms-dialog.styles.js';
@@ -40,43 +38,19 @@ const MAX_LENGTH = 1600;
  * @fires care-close - The dialog closed.
  */
 @localized()
-export class CareSmsDialog extends LitElement {
+export class CareSmsDialog extends PatientDialogElement {
   static override styles = [tokens, base, smsDialogStyles];
 
-  /** The API client; provided by `<care-comms>` when inside one. */
-  @consume({ context: careClientContext, subscribe: true })
-  @property({ attribute: false })
-  client?: CareClient;
-
-  /** Patient to preselect. */
-  @property({ attribute: 'patient-id' }) patientId = '';
-
-  /** Whether the dialog is shown. */
-  @property({ type: Boolean, reflect: true }) open = false;
-
-  @state() private patient: Patient | null = null;
   @state() private body = '';
   @state() private sending = false;
   @state() private error: CareApiError | null = null;
   @state() private sent: CorrespondenceEntry | null = null;
-
-  @query('care-dialog') private dialog!: CareDialog;
 
   /** Reused while retrying the same message to the same patient, so a retry never sends twice. */
   private idempotencyKey: string | null = null;
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('open') && this.open) this.reset();
-  }
-
-  /** Opens the dialog with an empty message. */
-  show(): void {
-    this.open = true;
-  }
-
-  /** Closes the dialog. */
-  hide(): void {
-    this.open = false;
   }
 
   private reset(): void {

@@ -1,16 +1,14 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
-import { consume } from '@lit/context';
+import { html, nothing, type PropertyValues } from 'lit';
+import { state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { CorrespondenceEntry, Patient } from '@carecomms/core';
-import { CareApiError, type CareClient, type VideoVisit } from '@carecomms/sdk';
+import type { CorrespondenceEntry } from '@carecomms/core';
+import { CareApiError, type VideoVisit } from '@carecomms/sdk';
 import { getLocalMedia, MediaAccessError, stopStream, type VideoSession, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
-import { careClientContext } from '../context.js';
-import type { CareDialog } from '../dialog/dialog.js';
 import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../events.js';
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, checkIcon, smsIcon, videoIcon } from '../icons.js';
 import { formatDuration, keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { copyIcon, hangUpIcon } from '../video-icons.js';
@@ -30,7 +28,7 @@ const COPIED_MS = 4000;
  * the patient large, yourself small — with mute, camera, screen sharing,
  * camera and microphone switching, and a running timer. Ending the call logs
  * the visit and its duration in the correspondence history. Closing the dialog
- * during a call asks first.
+ * during a call asks first; `hide()` closes it at once and ends the call.
  *
  * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
  * `twilio-video` is loaded only when the first Twilio visit starts; on the
@@ -73,21 +71,9 @@ const COPIED_MS = 4000;
  * @fires care-close - The dialog closed.
  */
 @localized()
-export class CareVideoDialog extends LitElement {
+export class CareVideoDialog extends PatientDialogElement {
   static override styles = [tokens, videoTokens, base, videoCallStyles, videoDialogStyles];
 
-  /** The API client; provided by `<care-comms>` when inside one. */
-  @consume({ context: careClientContext, subscribe: true })
-  @property({ attribute: false })
-  client?: CareClient;
-
-  /** Patient to preselect. */
-  @property({ attribute: 'patient-id' }) patientId = '';
-
-  /** Whether the dialog is shown. Closing it during a call ends the call. */
-  @property({ type: Boolean, reflect: true }) open = false;
-
-  @state() private patient: Patient | null = null;
   @state() private phase: Phase = 'pick';
   @state() private visit: VideoVisit | null = null;
   @state() private mediaError: MediaAccessError | null = null;
@@ -96,8 +82,6 @@ export class CareVideoDialog extends LitElement {
   @state() private linkStatus: LinkStatus = null;
   @state() private entry: CorrespondenceEntry | null = null;
   @state() private endReason: VideoSessionEndedEvent['reason'] | null = null;
-
-  @query('care-dialog') private dialog!: CareDialog;
 
   private readonly call = new VideoCallController(this, (event) => void this.onSessionEnded(event));
   private copiedTimer: ReturnType<typeof setTimeout> | null = null;
@@ -121,16 +105,6 @@ export class CareVideoDialog extends LitElement {
     super.disconnectedCallback();
     if (this.phase === 'live') void this.endCall();
     if (this.copiedTimer) clearTimeout(this.copiedTimer);
-  }
-
-  /** Opens the dialog. */
-  show(): void {
-    this.open = true;
-  }
-
-  /** Closes the dialog, ending a call in progress. */
-  hide(): void {
-    this.open = false;
   }
 
   /** Starts a visit with the chosen patient: camera first, then the room. */
