@@ -73,9 +73,15 @@ export class PatientRepository {
     return { row: rest, created };
   }
 
+  /**
+   * Sets a patient's SMS consent; undefined when it already was so. The
+   * condition is in the UPDATE itself, so of two STOPs racing each other only
+   * one changes the row (the second re-reads it after the first commits).
+   */
   async setOptOut(patientId: string, optedOut: boolean, db: Knex = this.db): Promise<PatientRow | undefined> {
     const [row] = await db<PatientRow>('patients')
       .where('id', patientId)
+      .whereNot('opted_out', optedOut)
       .update({ opted_out: optedOut, opted_out_at: optedOut ? db.fn.now() : null, updated_at: db.fn.now() } as never)
       .returning('*');
     return row as PatientRow | undefined;
