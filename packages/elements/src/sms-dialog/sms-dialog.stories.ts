@@ -1,24 +1,15 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
-import { html } from 'lit';
-import { action } from 'storybook/actions';
 import { expect, waitFor } from 'storybook/test';
-import type { CareClient } from '@carecomms/sdk';
 import { CareDialog } from '../dialog/dialog.js';
-import type { CareSmsSentEvent } from '../events.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
-import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
-import { patientControl } from '../test-fixtures/story-controls.js';
+import type { FakeServerOptions } from '../test-fixtures/fake-server.js';
+import { patientDialogStory, type PatientDialogArgs } from '../test-fixtures/story-controls.js';
 import { CareSmsDialog } from './sms-dialog.js';
 
 define('care-dialog', CareDialog);
 define('care-patient-picker', CarePatientPicker);
 define('care-sms-dialog', CareSmsDialog);
-
-interface SmsDialogArgs {
-  patientId: string;
-  open: boolean;
-}
 
 const dialogOf = (canvas: HTMLElement) => canvas.querySelector<CareSmsDialog>('care-sms-dialog')!;
 const part = (canvas: HTMLElement, name: string) => dialogOf(canvas).shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`);
@@ -42,33 +33,11 @@ async function composeAndSend(canvas: HTMLElement, text: string): Promise<void> 
 const meta = {
   title: 'Elements/SMS dialog',
   component: 'care-sms-dialog',
-  args: { patientId: '', open: true },
-  argTypes: {
-    patientId: patientControl,
-  },
-  parameters: {
-    layout: 'fullscreen',
-    docs: { story: { inline: false, iframeHeight: 640 } },
-    fakeServer: {} satisfies FakeServerOptions,
-  },
-  loaders: [
-    ({ parameters }) => ({ client: new FakeServer(parameters['fakeServer'] as FakeServerOptions).client() }),
-  ],
-  render: (args, { loaded }) =>
-    html`<care-sms-dialog
-        .client=${loaded['client'] as CareClient}
-        patient-id=${args.patientId}
-        ?open=${args.open}
-        @care-sms-sent=${(e: CareSmsSentEvent) => action('care-sms-sent')(e.entry)}
-        @care-close=${() => action('care-close')()}
-      ></care-sms-dialog>
-      <button type="button" style="margin: 1rem" @click=${(e: Event) => ((e.target as Element).previousElementSibling as CareSmsDialog).show()}>
-        Send SMS
-      </button>`,
-} satisfies Meta<SmsDialogArgs>;
+  ...patientDialogStory('care-sms-dialog', { button: 'Send SMS', iframeHeight: 640, events: ['care-sms-sent'] }),
+} satisfies Meta<PatientDialogArgs>;
 
 export default meta;
-type Story = StoryObj<SmsDialogArgs>;
+type Story = StoryObj<PatientDialogArgs>;
 
 /** Opened from the bar with no patient in context: search for one first. */
 export const Open: Story = {};

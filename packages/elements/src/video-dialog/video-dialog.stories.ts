@@ -1,54 +1,24 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
-import { html } from 'lit';
-import { action } from 'storybook/actions';
 import { expect, waitFor } from 'storybook/test';
-import type { CareClient } from '@carecomms/sdk';
 import { CareDialog } from '../dialog/dialog.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
-import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
-import { patientControl } from '../test-fixtures/story-controls.js';
+import { patientDialogStory, type PatientDialogArgs } from '../test-fixtures/story-controls.js';
 import { CareVideoDialog } from './video-dialog.js';
 
 define('care-dialog', CareDialog);
 define('care-patient-picker', CarePatientPicker);
 define('care-video-dialog', CareVideoDialog);
 
-interface VideoDialogArgs {
-  patientId: string;
-  open: boolean;
-}
-
 /** Starting a video visit with a patient, against the element tests' fake server. */
 const meta = {
   title: 'Elements/Video dialog',
   component: 'care-video-dialog',
-  args: { patientId: '', open: true },
-  argTypes: {
-    patientId: patientControl,
-  },
-  parameters: {
-    layout: 'fullscreen',
-    docs: { story: { inline: false, iframeHeight: 520 } },
-    fakeServer: {} satisfies FakeServerOptions,
-  },
-  loaders: [
-    ({ parameters }) => ({ client: new FakeServer(parameters['fakeServer'] as FakeServerOptions).client() }),
-  ],
-  render: (args, { loaded }) =>
-    html`<care-video-dialog
-        .client=${loaded['client'] as CareClient}
-        patient-id=${args.patientId}
-        ?open=${args.open}
-        @care-close=${() => action('care-close')()}
-      ></care-video-dialog>
-      <button type="button" style="margin: 1rem" @click=${(e: Event) => ((e.target as Element).previousElementSibling as CareVideoDialog).show()}>
-        Video Call
-      </button>`,
-} satisfies Meta<VideoDialogArgs>;
+  ...patientDialogStory('care-video-dialog', { button: 'Video Call', iframeHeight: 520 }),
+} satisfies Meta<PatientDialogArgs>;
 
 export default meta;
-type Story = StoryObj<VideoDialogArgs>;
+type Story = StoryObj<PatientDialogArgs>;
 
 /** Opened with no patient in context. */
 export const Open: Story = {};
