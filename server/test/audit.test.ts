@@ -72,6 +72,14 @@ for (const kind of databases()) {
       byLee(await audited(() => api(server, '/api/v1/patients?q=Lucas', { token: lee }), ['patient.list']), 'patient.list');
       const history = await audited(() => api(server, `/api/v1/correspondence?patientId=${lucas.id}`, { token: lee }), ['correspondence.list']);
       byLee(history, 'correspondence.list');
+      // An empty page of the patient's history is a read of the patient too.
+      let emptyFilter: string | null = null;
+      for (const filter of ['channel=video&direction=inbound', 'channel=voice&direction=inbound', 'channel=email&direction=inbound']) {
+        const page = await api(server, `/api/v1/correspondence?patientId=${lucas.id}&${filter}`, { token: lee });
+        if (page.status === 200 && page.body.items.length === 0) emptyFilter ??= filter;
+      }
+      assert.ok(emptyFilter, 'a filter that gives Lucas an empty page');
+      byLee(await audited(() => api(server, `/api/v1/correspondence?patientId=${lucas.id}&${emptyFilter}`, { token: lee }), ['correspondence.list']), 'correspondence.list');
       // A history across patients audits each patient on the page, once.
       const all = await audited(() => api(server, '/api/v1/correspondence?limit=50', { token: lee }), ['correspondence.list']);
       const patients = all.filter((r) => r.action === 'correspondence.list').map((r) => r.patient_id);

@@ -60,7 +60,9 @@ export class CorrespondenceService {
     if (options.patientId && rows.length === 0) await this.patientService.requireVisible(key, options.patientId);
     const pageRows = rows.slice(0, options.limit);
     const last = pageRows.at(-1);
-    await this.audit.appendRead(actor, 'correspondence.list', pageRows.map((r) => r.patient_id));
+    // An empty page of one patient's history is still a look at that patient (visible: checked above).
+    const read = pageRows.length === 0 && options.patientId ? [options.patientId] : pageRows.map((r) => r.patient_id);
+    await this.audit.appendRead(actor, 'correspondence.list', read);
     return {
       items: pageRows.map(toCorrespondence),
       nextCursor: rows.length > options.limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
