@@ -325,8 +325,8 @@ export class CareCallDialog extends PatientDialogElement {
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~="start-button"]')?.focus());
   }
 
-  private onPatientChange(event: CarePatientChangeEvent): void {
-    this.patient = event.patient;
+  protected override onPatientChange(event: CarePatientChangeEvent): void {
+    super.onPatientChange(event);
     this.error = '';
   }
 
@@ -405,14 +405,7 @@ export class CareCallDialog extends PatientDialogElement {
     const blocker = this.blocker();
     const starting = this.phase === 'starting';
     return html`<div class="content">
-        <care-patient-picker
-          part="picker"
-          exportparts="input: picker-input, option: picker-option, phone: picker-phone"
-          autofocus
-          .client=${this.client}
-          .value=${this.patientId}
-          @care-patient-change=${this.onPatientChange}
-        ></care-patient-picker>
+        ${this.renderPicker()}
         ${blocker ? html`<p class="message warning" role="alert">${alertIcon}<span>${blocker}</span></p>` : nothing}
         ${this.renderMicrophone(null)}
         ${this.error ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.error}</span></p>` : nothing}

@@ -1,10 +1,11 @@
-import { LitElement } from 'lit';
+import { LitElement, html } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import type { Patient } from '@carecomms/core';
 import type { CareClient } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
 import type { CareDialog } from '../dialog/dialog.js';
+import type { CarePatientChangeEvent } from '../events.js';
 
 /**
  * What the SMS, call and video dialogs share: the client from `<care-comms>`,
@@ -35,5 +36,22 @@ export abstract class PatientDialogElement extends LitElement {
   /** Closes the dialog. */
   hide(): void {
     this.open = false;
+  }
+
+  /** A patient was picked; subclasses also clear what belonged to the one before. */
+  protected onPatientChange(event: CarePatientChangeEvent): void {
+    this.patient = event.patient;
+  }
+
+  /** The patient picker, preselecting `patient-id`. */
+  protected renderPicker() {
+    return html`<care-patient-picker
+      part="picker"
+      exportparts="input: picker-input, option: picker-option, phone: picker-phone"
+      autofocus
+      .client=${this.client}
+      .value=${this.patientId}
+      @care-patient-change=${this.onPatientChange}
+    ></care-patient-picker>`;
   }
 }

@@ -111,8 +111,8 @@ export class CareSmsDialog extends PatientDialogElement {
     }
   }
 
-  private onPatientChange(event: CarePatientChangeEvent): void {
-    this.patient = event.patient;
+  protected override onPatientChange(event: CarePatientChangeEvent): void {
+    super.onPatientChange(event);
     this.error = null;
     this.idempotencyKey = null;
   }
@@ -150,14 +150,7 @@ export class CareSmsDialog extends PatientDialogElement {
     const blocker = this.blocker();
     const canSend = !!this.patient && !blocker && this.body.trim().length > 0 && !this.sending;
     return html`<form id="form" @submit=${this.send} novalidate>
-      <care-patient-picker
-        part="picker"
-        exportparts="input: picker-input, option: picker-option, phone: picker-phone"
-        autofocus
-        .client=${this.client}
-        .value=${this.patientId}
-        @care-patient-change=${this.onPatientChange}
-      ></care-patient-picker>
+      ${this.renderPicker()}
       ${blocker ? html`<p class="message warning" role="alert">${alertIcon}<span>${blocker}</span></p>` : nothing}
       <div class="field">
         <label for="body">${msg('Message')}</label>

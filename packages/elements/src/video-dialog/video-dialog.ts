@@ -238,8 +238,8 @@ export class CareVideoDialog extends PatientDialogElement {
     this.dialog.hide();
   }
 
-  private onPatientChange(event: CarePatientChangeEvent): void {
-    this.patient = event.patient;
+  protected override onPatientChange(event: CarePatientChangeEvent): void {
+    super.onPatientChange(event);
     this.apiError = null;
     this.mediaError = null;
   }
@@ -309,14 +309,7 @@ export class CareVideoDialog extends PatientDialogElement {
   protected renderPick() {
     const starting = this.phase === 'starting';
     return html`<div class="pick">
-        <care-patient-picker
-          part="picker"
-          exportparts="input: picker-input, option: picker-option, phone: picker-phone"
-          autofocus
-          .client=${this.client}
-          .value=${this.patientId}
-          @care-patient-change=${this.onPatientChange}
-        ></care-patient-picker>
+        ${this.renderPicker()}
         ${this.patient
           ? html`<p class="hint">
               ${msg(str`A private video room is created for ${this.patient.name}. You will get a link to send them; they join from their phone or computer, with nothing to install.`)}
