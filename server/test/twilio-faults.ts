@@ -91,6 +91,8 @@ export async function startTwilioWithFaults() {
     },
     /** Faults still waiting for a request. */
     pending: () => rules.length,
+    /** Drops the faults no request has met yet. */
+    clearFaults: () => void rules.splice(0),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { twilioSignature } from '../../server/src/providers/twilio-signature.js';
+import { TEST_TWILIO, twilioEnv } from '../../server/test/helpers.js';
+import { MESSAGE_CREATE, startTwilioWithFaults } from '../../server/test/twilio-faults.js';
 import { startRealServer, type RunningServer } from './harness.js';
 
 /**
@@ -104,5 +107,245 @@ describe('crash survival', { timeout: 240_000 }, () => {
         assert.equal(inbox.items.filter((m) => m.body === item.body).length, 1, `${item.body} on the phone once`);
       }
     }
+  });
+});
+
+/** The demo clinic's own number (seeded): where patients' texts arrive. */
+const CLINIC_NUMBER = '+61491571266';
+
+interface Patient {
+  id: string;
+  name: string;
+  phone: string | null;
+  optedOut: boolean;
+}
+
+/** A session, the textable patients and a JSON fetch against a running server. */
+async function client(server: RunningServer) {
+  const { token } = await (await fetch(`${server.url}/demo/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const auth = { authorization: `Bearer ${token}` };
+  const patients = ((await (await fetch(`${server.url}/api/v1/patients`, { headers: auth })).json()).items as Patient[]).filter((p) => p.phone && !p.optedOut);
+  const history = async (base: string, patientId: string, query = '') =>
+    ((await (await fetch(`${base}/api/v1/correspondence?patientId=${patientId}&channel=sms&limit=200${query}`, { headers: auth })).json()).items as Array<{
+      id: string;
+      status: string;
+      body: string;
+      direction: string;
+      providerSid: string | null;
+    }>);
+  return { token, auth, patients, history };
+}
+
+/** Posts a webhook as Twilio would: form-encoded, signed over BASE_URL + path + query. */
+async function twilioWebhook(base: string, path: string, params: Record<string, string>) {
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TEST_TWILIO.authToken, TEST_TWILIO.baseUrl + path, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+  await res.text();
+  return res.status;
+}
+
+/**
+ * The real binary with the Twilio provider, pointed at a local Twilio
+ * stand-in that holds the first sends unanswered (some after creating the
+ * message, some before), so SIGKILL lands between the outbox claim and the
+ * provider's answer. Restarted on the same data, every message must reach
+ * Twilio exactly once and, once Twilio reports delivery, end delivered.
+ */
+describe('crash between the outbox claim and the provider call', { timeout: 120_000 }, () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-crash-claim-'));
+  let server: RunningServer | null = null;
+  let twilio: Awaited<ReturnType<typeof startTwilioWithFaults>> | null = null;
+  after(async () => {
+    await server?.stop('SIGKILL');
+    await twilio?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('sends in flight when the process dies are looked up, not repeated, and the rest go out once', async () => {
+    const mock = await startTwilioWithFaults();
+    twilio = mock;
+    const env = {
+      ...twilioEnv(mock.url),
+      // Long enough that the held sends are still in flight when the process dies.
+      TWILIO_TIMEOUT_MS: '60000',
+      OUTBOX_POLL_MS: '50',
+      OUTBOX_RETRY_BASE_MS: '50',
+      OUTBOX_LEASE_MS: '2000',
+      OUTBOX_CONCURRENCY: '4',
+    };
+    // The first sends get no answer: the first after Twilio created the message, the second before it did.
+    mock.inject({ method: 'POST', path: MESSAGE_CREATE, fault: { kind: 'hang', reached: true } }, { method: 'POST', path: MESSAGE_CREATE, fault: { kind: 'hang', reached: false } });
+    server = await startRealServer(env, dataDir);
+    const first = server;
+    const { auth, patients, history } = await client(first);
+    assert.ok(patients.length >= 4);
+
+    const run = Date.now().toString(36);
+    const items = Array.from({ length: 12 }, (_, i) => ({ key: `claim-${run}-${i}`, patient: patients[i % patients.length]!, body: `Claim ${run} message ${i}` }));
+    const ids = new Map<string, string>();
+    await Promise.all(
+      items.map(async (item) => {
+        const res = await fetch(`${first.url}/api/v1/patients/${item.patient.id}/messages`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': item.key },
+          body: JSON.stringify({ body: item.body }),
+        });
+        assert.equal(res.status, 202);
+        ids.set(item.body, ((await res.json()) as { id: string }).id);
+      }),
+    );
+    // Rows claimed, their sends held by "Twilio" (the worker's other claims wait with them): kill the process now.
+    const held = () => mock.seen.filter((r) => r.method === 'POST' && MESSAGE_CREATE.test(r.path));
+    const deadline = Date.now() + 20_000;
+    while (held().length === 0) {
+      assert.ok(Date.now() < deadline, `no send reached Twilio:\n${first.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    first.process.kill('SIGKILL');
+    await first.stop('SIGKILL');
+    mock.clearFaults();
+    const inFlight = held().length;
+    assert.ok(inFlight >= 1 && inFlight <= 4, `${inFlight} sends in flight at the kill`);
+    assert.ok(held().every((r) => r.fault?.kind === 'hang'), 'every send before the kill was held unanswered');
+    assert.equal(mock.messages.messages.length, 1, 'Twilio had created one of them before the crash');
+
+    server = await startRealServer(env, dataDir);
+    const second = server;
+    // Every message reaches Twilio exactly once.
+    const sendDeadline = Date.now() + 40_000;
+    while (mock.messages.messages.length < items.length) {
+      assert.ok(Date.now() < sendDeadline, `only ${mock.messages.messages.length} of ${items.length} reached Twilio`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const item of items) assert.equal(mock.messages.messages.filter((m) => m.body === item.body).length, 1, `${item.body} sent once`);
+    assert.equal(mock.messages.messages.length, items.length);
+    // The held ones were looked up before anything was sent again.
+    const afterCrash = mock.seen.filter((r) => r.method === 'POST' && MESSAGE_CREATE.test(r.path)).slice(inFlight);
+    assert.equal(afterCrash.length, items.length - 1, 'the send Twilio already had was not repeated');
+    assert.ok(!afterCrash.some((r) => r.form.get('Body') === mock.messages.messages[0]!.body));
+
+    // Twilio reports delivery to the callback URL each send carried: every entry ends delivered.
+    const callbacks = mock.seen.filter((r) => r.method === 'POST' && MESSAGE_CREATE.test(r.path)).map((r) => r.form.get('StatusCallback')!);
+    for (const message of mock.messages.messages) {
+      const request = mock.seen.find((r) => r.method === 'POST' && r.form.get('Body') === message.body)!;
+      const callback = new URL(request.form.get('StatusCallback')!);
+      assert.ok(callbacks.includes(callback.href));
+      for (const status of ['sent', 'delivered']) {
+        assert.equal(
+          await twilioWebhook(second.url, callback.pathname + callback.search, { AccountSid: TEST_TWILIO.accountSid, MessageSid: message.sid, MessageStatus: status, To: message.to, From: message.from }),
+          200,
+        );
+      }
+    }
+    for (const item of items) {
+      const entry = (await history(second.url, item.patient.id)).find((e) => e.id === ids.get(item.body))!;
+      assert.equal(entry.status, 'delivered', item.body);
+      assert.equal(entry.providerSid, mock.messages.messages.find((m) => m.body === item.body)!.sid);
+    }
+  });
+});
+
+/**
+ * SIGKILL in the middle of a stream of signed webhooks (patients' replies and
+ * delivery reports): Twilio retries whatever got no answer, and may repeat
+ * some that did. Every reply is stored exactly once and every status ends
+ * where Twilio's last report put it.
+ */
+describe('crash during webhooks', { timeout: 120_000 }, () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-crash-webhook-'));
+  let server: RunningServer | null = null;
+  let twilio: Awaited<ReturnType<typeof startTwilioWithFaults>> | null = null;
+  after(async () => {
+    await server?.stop('SIGKILL');
+    await twilio?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('inbound replies stored once, statuses right, after a kill and Twilio’s retries', async () => {
+    const mock = await startTwilioWithFaults();
+    twilio = mock;
+    const env = { ...twilioEnv(mock.url), OUTBOX_POLL_MS: '50', OUTBOX_RETRY_BASE_MS: '50' };
+    server = await startRealServer(env, dataDir);
+    const first = server;
+    const { auth, patients, history } = await client(first);
+    const run = Date.now().toString(36);
+
+    // Outbound texts for Twilio to report on.
+    const outbound = Array.from({ length: 8 }, (_, i) => ({ patient: patients[i % patients.length]!, body: `Report ${run} ${i}` }));
+    for (const item of outbound) {
+      const res = await fetch(`${first.url}/api/v1/patients/${item.patient.id}/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ body: item.body }) });
+      assert.equal(res.status, 202);
+    }
+    const sentDeadline = Date.now() + 20_000;
+    while (mock.messages.messages.filter((m) => m.body.startsWith(`Report ${run}`)).length < outbound.length) {
+      assert.ok(Date.now() < sentDeadline, 'the texts never reached Twilio');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sends = mock.seen.filter((r) => r.method === 'POST' && MESSAGE_CREATE.test(r.path));
+
+    type Hook = { path: string; params: Record<string, string> };
+    const hooks: Hook[] = [];
+    // Patients reply: 30 texts, each with its own MessageSid.
+    const replies = Array.from({ length: 30 }, (_, i) => ({ patient: patients[i % patients.length]!, body: `Reply ${run} ${i}`, sid: `SM${run.padStart(16, '0')}${i.toString(16).padStart(16, '0')}` }));
+    for (const reply of replies) {
+      hooks.push({
+        path: '/webhooks/twilio/sms-inbound',
+        params: { AccountSid: TEST_TWILIO.accountSid, MessageSid: reply.sid, SmsSid: reply.sid, From: reply.patient.phone!, To: CLINIC_NUMBER, Body: reply.body, NumMedia: '0' },
+      });
+    }
+    // Twilio reports each text sent, then delivered; the last one undelivered with its error code.
+    for (const [index, message] of mock.messages.messages.filter((m) => m.body.startsWith(`Report ${run}`)).entries()) {
+      const callback = new URL(sends.find((r) => r.form.get('Body') === message.body)!.form.get('StatusCallback')!);
+      const final: Record<string, string> = index === outbound.length - 1 ? { MessageStatus: 'undelivered', ErrorCode: '30003' } : { MessageStatus: 'delivered' };
+      for (const status of [{ MessageStatus: 'sent' }, final]) {
+        hooks.push({ path: callback.pathname + callback.search, params: { AccountSid: TEST_TWILIO.accountSid, MessageSid: message.sid, To: message.to, From: message.from, ...status } });
+      }
+    }
+
+    // Six in flight at a time, as Twilio's webhooks arrive; SIGKILL once a third are answered.
+    const answered = new Set<Hook>();
+    const queue = [...hooks];
+    let killed = false;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let hook = queue.shift(); hook && !killed; hook = queue.shift()) {
+          try {
+            if ((await twilioWebhook(first.url, hook.path, hook.params)) === 200) answered.add(hook);
+          } catch {
+            // the process died under this webhook: no answer, so Twilio will retry it
+          }
+          if (!killed && answered.size >= hooks.length / 3) {
+            killed = true;
+            first.process.kill('SIGKILL');
+          }
+        }
+      }),
+    );
+    await first.stop('SIGKILL');
+    assert.ok(answered.size < hooks.length, 'the kill left webhooks unanswered');
+
+    server = await startRealServer(env, dataDir);
+    const second = server;
+    // Twilio retries every webhook that got no answer, in its original order, and repeats a few that did.
+    const retries = hooks.filter((h) => !answered.has(h)).concat(hooks.filter((h) => answered.has(h)).slice(0, 5));
+    for (const hook of retries) assert.equal(await twilioWebhook(second.url, hook.path, hook.params), 200);
+
+    for (const patient of patients) {
+      const entries = await history(second.url, patient.id, '&direction=inbound');
+      for (const reply of replies.filter((r) => r.patient.id === patient.id)) {
+        assert.equal(entries.filter((e) => e.body === reply.body).length, 1, `${reply.body} stored once`);
+      }
+    }
+    const outboundEntries = (await Promise.all(patients.map((p) => history(second.url, p.id, '&direction=outbound')))).flat().filter((e) => e.body.startsWith(`Report ${run}`));
+    assert.equal(outboundEntries.length, outbound.length);
+    for (const entry of outboundEntries) {
+      assert.equal(entry.status, entry.body === outbound.at(-1)!.body ? 'undelivered' : 'delivered', entry.body);
+    }
+    assert.equal(mock.messages.messages.filter((m) => m.body.startsWith(`Report ${run}`)).length, outbound.length, 'no text sent twice across the crash');
   });
 });
