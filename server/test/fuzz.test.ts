@@ -401,7 +401,7 @@ async function fuzzOperation(fixture: Fixture, op: Operation, runs: number) {
       if (op.path.startsWith('/webhooks/')) {
         // Form bodies, signed as Twilio would (or not): hostile values reach the handlers.
         const form = new URLSearchParams();
-        for (const [k, v] of Object.entries(input.form)) form.append(k, v);
+        for (const [k, v] of Object.entries(input.form)) form.append(k, String(v));
         const raw = input.signed ? form.toString() : body?.toString('latin1') ?? '';
         body = Buffer.from(raw, input.signed ? 'utf8' : 'latin1');
         headers['content-type'] = input.signed ? 'application/x-www-form-urlencoded' : input.contentType;
