@@ -1,4 +1,5 @@
 import type { Knex } from '../db/knex.js';
+import { prepared } from './prepared.js';
 
 export interface AuditActor {
   tenantId: string;
@@ -24,11 +25,15 @@ export class AuditRepository {
     if (unique.length === 0) return;
     // One statement, one round trip: its implicit transaction turns synchronous
     // commit off for itself (set_config's is_local), as SET LOCAL would in BEGIN … COMMIT.
-    await this.db.raw(
-      `INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-       SELECT ?, ?, ?, patient_id, ?, ?, ? FROM unnest(?::uuid[]) AS patient_id
-       WHERE set_config('synchronous_commit', 'off', true) = 'off'`,
-      [actor.tenantId, actor.type, actor.id, action, actor.requestId, actor.ip, `{${unique.join(',')}}`],
+    await prepared(
+      this.db,
+      'audit_read',
+      this.db.raw(
+        `INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+         SELECT ?, ?, ?, patient_id, ?, ?, ? FROM unnest(?::uuid[]) AS patient_id
+         WHERE set_config('synchronous_commit', 'off', true) = 'off'`,
+        [actor.tenantId, actor.type, actor.id, action, actor.requestId, actor.ip, `{${unique.join(',')}}`],
+      ),
     );
   }
 

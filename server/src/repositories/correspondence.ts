@@ -1,5 +1,6 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
 import type { Knex } from '../db/knex.js';
+import { prepared, statementName } from './prepared.js';
 import type { CorrespondenceRow, PatientRow, TenantRow } from './rows.js';
 
 export interface NewCorrespondence {
@@ -77,13 +78,15 @@ export class CorrespondenceRepository {
       .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
       .returning('*')
       .toSQL();
-    const result = await db.raw(
-      `WITH c AS (${insert.sql}),
+    const sql = `WITH c AS (${insert.sql}),
        e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
        a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
              SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c)
-       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`,
-      [...insert.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never,
+       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`;
+    const result = await prepared(
+      db,
+      statementName('insert_recorded', sql),
+      db.raw(sql, [...insert.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never),
     );
     return (result.rows as CorrespondenceRow[])[0]!;
   }
@@ -209,6 +212,7 @@ export class CorrespondenceRepository {
     if (query.channel) q.andWhere('c.channel', query.channel);
     if (query.direction) q.andWhere('c.direction', query.direction);
     if (query.before) q.andWhereRaw('(c.created_at, c.id) < (?::timestamptz, ?::uuid)', query.before);
-    return q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(query.limit);
+    const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}`;
+    return prepared(this.db, shape, q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(query.limit));
   }
 }

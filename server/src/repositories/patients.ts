@@ -1,4 +1,5 @@
 import type { Knex } from '../db/knex.js';
+import { prepared } from './prepared.js';
 import type { PatientRow } from './rows.js';
 
 export interface PatientKey {
@@ -54,7 +55,7 @@ export class PatientRepository {
   }
 
   async findByPhone(tenantId: string, phone: string, db: Knex = this.db): Promise<PatientRow[]> {
-    return db<PatientRow>('patients').where({ tenant_id: tenantId, phone }).orderBy('created_at');
+    return prepared(db, 'patients_by_phone', db<PatientRow>('patients').where({ tenant_id: tenantId, phone }).orderBy('created_at'));
   }
 
   /** Insert or update by the host's id. `created` tells which happened. */

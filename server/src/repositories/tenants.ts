@@ -1,4 +1,5 @@
 import type { Knex } from '../db/knex.js';
+import { prepared } from './prepared.js';
 import type { PractitionerRow, TenantRow } from './rows.js';
 
 /** Tenants (clinics) and their practitioners. */
@@ -47,7 +48,7 @@ export class TenantRepository {
   }
 
   async findPractitioner(tenantId: string, id: string): Promise<PractitionerRow | undefined> {
-    return this.db<PractitionerRow>('practitioners').where({ tenant_id: tenantId, id }).first();
+    return prepared(this.db, 'practitioner_by_id', this.db<PractitionerRow>('practitioners').where({ tenant_id: tenantId, id }).first());
   }
 
   async findPractitionerByExternalId(tenantId: string, externalId: string, db: Knex = this.db): Promise<PractitionerRow | undefined> {
