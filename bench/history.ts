@@ -61,11 +61,11 @@ export async function benchHistory(): Promise<Section> {
     if (check.items?.length !== PAGE) throw new Error(`deep page has ${check.items?.length} items`);
 
     const bare = await bareServer();
-    const baseline = await load(bare.url);
+    const baseline = await load(bare.url, { warmupSeconds: 2 });
     await bare.close();
-    const perPatient = await load(`${server.url}/api/v1/correspondence?patientId=${patient.id}&limit=${PAGE}`, { headers });
-    const overall = await load(`${server.url}/api/v1/correspondence?limit=${PAGE}`, { headers });
-    const deepPage = await load(`${server.url}/api/v1/correspondence?limit=${PAGE}&cursor=${encodeURIComponent(deepCursor)}`, { headers });
+    const perPatient = await load(`${server.url}/api/v1/correspondence?patientId=${patient.id}&limit=${PAGE}`, { headers, warmupSeconds: 2 });
+    const overall = await load(`${server.url}/api/v1/correspondence?limit=${PAGE}`, { headers, warmupSeconds: 2 });
+    const deepPage = await load(`${server.url}/api/v1/correspondence?limit=${PAGE}&cursor=${encodeURIComponent(deepCursor)}`, { headers, warmupSeconds: 2 });
 
     const ratio = (r: { requestsPerSecond: number }) => r.requestsPerSecond / baseline.requestsPerSecond;
     const bareText = `bare node:http ${fmt(baseline.requestsPerSecond)} req/s`;
@@ -99,7 +99,7 @@ export async function benchHistory(): Promise<Section> {
         },
       ],
       notes: [
-        `Seeded ${fmt(ROWS)} rows over ${fmt(PATIENTS)} patients in ${seedSeconds.toFixed(1)} s. 10 connections, 8 s each; autocannon runs in the server's process (as for the baseline).`,
+        `Seeded ${fmt(ROWS)} rows over ${fmt(PATIENTS)} patients in ${seedSeconds.toFixed(1)} s. 10 connections, 8 s each after 2 s of warm-up; autocannon runs in the server's process (as for the baseline).`,
         `Per request: the session's practitioner check is remembered for 5 s, then one history query (access folded in: an empty page alone asks whether the patient is visible) and one audit insert with synchronous_commit off.`,
       ],
     };

@@ -15,8 +15,19 @@ export interface LoadResult {
 /** Runs autocannon against one URL for `seconds`, returns throughput and latency percentiles (ms). */
 export async function load(
   url: string,
-  options: { connections?: number; seconds?: number; headers?: Record<string, string>; requests?: autocannon.Request[]; method?: 'GET' | 'POST' } = {},
+  options: { connections?: number; seconds?: number; warmupSeconds?: number; headers?: Record<string, string>; requests?: autocannon.Request[]; method?: 'GET' | 'POST' } = {},
 ): Promise<LoadResult> {
+  // A short unmeasured run first: JIT, connection pools and prepared statements warm up.
+  if (options.warmupSeconds) {
+    await autocannon({
+      url,
+      connections: options.connections ?? 10,
+      duration: options.warmupSeconds,
+      headers: options.headers,
+      ...(options.method ? { method: options.method } : {}),
+      ...(options.requests ? { requests: options.requests } : {}),
+    });
+  }
   const result = await autocannon({
     url,
     connections: options.connections ?? 10,

@@ -79,10 +79,10 @@ export async function benchTokens(): Promise<Section> {
       ];
     };
     const bare = await bareServer();
-    const baseline = await load(bare.url);
+    const baseline = await load(bare.url, { warmupSeconds: 2 });
     await bare.close();
-    const video = await load(server.url, { requests: roundRobin('video-visits') });
-    const calls = await load(server.url, { requests: roundRobin('calls') });
+    const video = await load(server.url, { requests: roundRobin('video-visits'), warmupSeconds: 2 });
+    const calls = await load(server.url, { requests: roundRobin('calls'), warmupSeconds: 2 });
     const bareText = `bare node:http ${fmt(baseline.requestsPerSecond)} req/s`;
     const microRatio = ours / naive;
     return {
@@ -114,7 +114,7 @@ export async function benchTokens(): Promise<Section> {
         },
       ],
       notes: [
-        `Micro-measures: ${MICRO_MS / 1000} s of signing each, in one thread. HTTP: 10 connections, 8 s each, round robin over ${PATIENTS} patients; ${mock.roomsCreated()} rooms created on the mock. The HTTP figures are bound by the database writes each request makes (visit or call row, entry, events, audit), not by signing: at the naive signer's rate, signing alone would take ${(1000 / naive).toFixed(2)} ms of each request.`,
+        `Micro-measures: ${MICRO_MS / 1000} s of signing each, in one thread. HTTP: 10 connections, 8 s each after 2 s of warm-up, round robin over ${PATIENTS} patients; ${mock.roomsCreated()} rooms created on the mock. The HTTP figures are bound by the database writes each request makes (visit or call row, entry, events, audit), not by signing: at the naive signer's rate, signing alone would take ${(1000 / naive).toFixed(2)} ms of each request.`,
       ],
     };
   } finally {

@@ -48,9 +48,9 @@ export async function benchWebhooks(): Promise<Section> {
     ];
 
     const bare = await bareServer();
-    const baseline = await load(bare.url, { connections: CONNECTIONS });
+    const baseline = await load(bare.url, { connections: CONNECTIONS, warmupSeconds: 2 });
     await bare.close();
-    const ingest = await load(server.url, { connections: CONNECTIONS, requests });
+    const ingest = await load(server.url, { connections: CONNECTIONS, requests, warmupSeconds: 2 });
     const stored = await server.db.knex('correspondence').where({ direction: 'inbound' }).andWhere('body', 'like', 'Bench reply %').count<{ count: string }[]>('id as count');
     const ratio = ingest.requestsPerSecond / baseline.requestsPerSecond;
     return {
@@ -66,7 +66,7 @@ export async function benchWebhooks(): Promise<Section> {
         },
       ],
       notes: [
-        `8 s, senders spread over ${fmt(SENDERS)} patients; ${stored[0]!.count} inbound entries written for ${n} requests sent (the difference was in flight when the run stopped).`,
+        `8 s after 2 s of warm-up, senders spread over ${fmt(SENDERS)} patients; ${stored[0]!.count} inbound entries written for ${n} requests sent (the difference was in flight when the run stopped).`,
         'Per webhook: tenants by number remembered for 5 s, the sender looked up, then BEGIN, one statement writing the entry, its status event and its audit row, the realtime event, COMMIT; NOTIFYs are coalesced after commit.',
       ],
     };
