@@ -1,5 +1,6 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import { openEventStream } from '../http/sse.js';
 
 /** The two seats of a sandbox call or visit. */
 export type RtcRole = 'practitioner' | 'patient';
@@ -78,32 +79,16 @@ export class SignallingHub {
 /**
  * Serves one seat as a Server-Sent Events stream on a Koa context; the stream
  * ends when the client goes away or its seat is taken by another device.
+ * `streams` holds every open stream, so a shutdown can end them all.
  */
-export function streamSeat(ctx: Context, hub: SignallingHub, room: string, role: RtcRole, onLeave?: () => void): void {
-  ctx.req.socket.setTimeout(0);
-  ctx.req.socket.setNoDelay(true);
-  ctx.set({ 'Cache-Control': 'no-store, no-transform', 'X-Accel-Buffering': 'no' });
-  ctx.type = 'text/event-stream';
-  ctx.status = 200;
-  const stream = new PassThrough();
-  ctx.body = stream;
+export function streamSeat(ctx: Context, hub: SignallingHub, room: string, role: RtcRole, { streams, onLeave }: { streams?: Set<PassThrough>; onLeave?: () => void } = {}): void {
+  const { stream, onClose } = openEventStream(ctx, { retryMs: 2000, streams });
   const leave = hub.join(room, role, (message) => {
     stream.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
     if (message.type === 'replaced' || message.type === 'bye') stream.end();
   });
-  const heartbeat = setInterval(() => stream.write(': ping\n\n'), 15_000);
-  let left = false;
-  const cleanup = () => {
-    if (left) return;
-    left = true;
-    clearInterval(heartbeat);
+  onClose(() => {
     leave();
     onLeave?.();
-  };
-  ctx.req.on('close', () => {
-    cleanup();
-    stream.end();
   });
-  stream.on('close', cleanup);
-  stream.write('retry: 2000\n: connected\n\n');
 }

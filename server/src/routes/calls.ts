@@ -304,11 +304,8 @@ export function registerCallRoutes(rc: RouteContext, deps: CallRouteDeps): void 
         { type: 'system', id: 'sandbox', requestId: appCtx.state.requestId, ip: ctx.ip },
       );
       if (answer.action === 'reject') throw callEnded();
-      streamSeat(ctx, signalling, call.conference_name, 'practitioner', () => provider.seat(call.id, 'practitioner', false));
+      streamSeat(ctx, signalling, call.conference_name, 'practitioner', { streams, onLeave: () => provider.seat(call.id, 'practitioner', false) });
       provider.seat(call.id, 'practitioner', true);
-      const stream = ctx.body as PassThrough;
-      streams.add(stream);
-      stream.on('close', () => streams.delete(stream));
     });
 
     router.post('/api/v1/calls/:id/signal', async (ctx) => {

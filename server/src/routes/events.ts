@@ -1,12 +1,12 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { z } from '../http/openapi.js';
+import { openEventStream } from '../http/sse.js';
 import { Problem } from '../http/schemas.js';
 import type { AppContext } from '../http/route.js';
 import type { OutgoingEvent } from '../realtime/hub.js';
 import { practitionerOf } from './browser.js';
 import type { RouteContext } from './context.js';
 
-const HEARTBEAT_MS = 15_000;
 const EVENT_ID = /^\d{1,19}$/;
 
 function frame(event: OutgoingEvent): string {
@@ -42,15 +42,7 @@ export function registerEventRoutes(rc: RouteContext, streams: Set<PassThrough>)
     const lastEventId = ctx.get('Last-Event-ID') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
     const resumeFrom = EVENT_ID.test(lastEventId) ? lastEventId : null;
 
-    ctx.req.socket.setTimeout(0);
-    ctx.req.socket.setNoDelay(true);
-    ctx.req.socket.setKeepAlive(true);
-    ctx.set({ 'Cache-Control': 'no-store, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    ctx.type = 'text/event-stream';
-    ctx.status = 200;
-    const stream = new PassThrough();
-    ctx.body = stream;
-    streams.add(stream);
+    const { stream, onClose } = openEventStream(ctx, { retryMs: 3000, streams });
 
     // Live events that arrive while the replay is read are held, then sent unless the replay had them.
     let replaying = resumeFrom !== null;
@@ -65,21 +57,12 @@ export function registerEventRoutes(rc: RouteContext, streams: Set<PassThrough>)
       send: (event) => (replaying ? held.push(event) : write(event)),
     });
 
-    const heartbeat = setInterval(() => stream.write(': ping\n\n'), HEARTBEAT_MS);
     const expiry = setTimeout(() => stream.end(), Math.max(0, caller.expiresAt.getTime() - Date.now()));
-    const cleanup = () => {
-      clearInterval(heartbeat);
+    onClose(() => {
       clearTimeout(expiry);
       unsubscribe();
-      streams.delete(stream);
-    };
-    ctx.req.on('close', () => {
-      cleanup();
-      stream.end();
     });
-    stream.on('close', cleanup);
 
-    stream.write(`retry: 3000\n: connected\n\n`);
     if (resumeFrom !== null) {
       try {
         for (const event of await hub.replay(caller.tenantId, caller.practitionerId, resumeFrom)) {

@@ -1,15 +1,15 @@
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { toE164 } from '@carecomms/core/phone';
 import { AppError, conflict, notFound, unauthorized, validationFailed } from '../errors.js';
 import { defineRoute, parseOrThrow } from '../http/route.js';
 import { z } from '../http/openapi.js';
+import { openEventStream } from '../http/sse.js';
 import { Problem } from '../http/schemas.js';
 import { SandboxCallError, type SandboxPhoneCall, type SandboxVoiceProvider } from '../providers/voice-sandbox.js';
 import { streamSeat, type SignallingHub } from '../realtime/signalling.js';
 import { callEnded } from './calls.js';
 import type { RouteContext } from './context.js';
 
-const HEARTBEAT_MS = 15_000;
 const BEARER = /^Bearer\s+(\S+)$/i;
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +61491570006');
 
@@ -66,28 +66,10 @@ export function registerSandboxCallRoutes(rc: RouteContext, provider: SandboxVoi
   router.get('/sandbox/api/calls/events', async (ctx) => {
     const phone = typeof ctx.query.phone === 'string' ? toE164(ctx.query.phone) : null;
     if (!phone) throw validationFailed([{ path: 'query.phone', message: 'must be an E.164 number like +61491570006' }]);
-    ctx.req.socket.setTimeout(0);
-    ctx.req.socket.setNoDelay(true);
-    ctx.set({ 'Cache-Control': 'no-store, no-transform', 'X-Accel-Buffering': 'no' });
-    ctx.type = 'text/event-stream';
-    ctx.status = 200;
-    const stream = new PassThrough();
-    ctx.body = stream;
-    streams.add(stream);
+    const { stream, onClose } = openEventStream(ctx, { retryMs: 2000, streams });
     const write = (call: SandboxPhoneCall) => stream.write(`event: call\ndata: ${JSON.stringify(call)}\n\n`);
     const unsubscribe = provider.subscribe(phone, write);
-    const heartbeat = setInterval(() => stream.write(': ping\n\n'), HEARTBEAT_MS);
-    const cleanup = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(stream);
-    };
-    ctx.req.on('close', () => {
-      cleanup();
-      stream.end();
-    });
-    stream.on('close', cleanup);
-    stream.write('retry: 2000\n: connected\n\n');
+    onClose(unsubscribe);
     for (const call of provider.active(phone)) write(call);
   });
 
@@ -148,11 +130,8 @@ export function registerSandboxCallRoutes(rc: RouteContext, provider: SandboxVoi
   router.get('/sandbox/api/calls/:id/signal', async (ctx) => {
     const { room } = seatFor(ctx);
     const id = ctx.params.id!;
-    streamSeat(ctx, signalling, room, 'patient', () => provider.seat(id, 'patient', false));
+    streamSeat(ctx, signalling, room, 'patient', { streams, onLeave: () => provider.seat(id, 'patient', false) });
     provider.seat(id, 'patient', true);
-    const stream = ctx.body as PassThrough;
-    streams.add(stream);
-    stream.on('close', () => streams.delete(stream));
   });
   registry.registerPath({
     method: 'post',

@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { send } from '@koa/send';
 import { toE164 } from '@carecomms/core/phone';
 import { defineRoute } from '../http/route.js';
 import { z } from '../http/openapi.js';
+import { openEventStream } from '../http/sse.js';
 import type { SandboxMessageRow } from '../repositories/sandbox.js';
 import type { TenantRow } from '../repositories/rows.js';
 import type { SandboxProvider } from '../providers/sandbox.js';
@@ -14,7 +15,6 @@ import type { RouteContext } from './context.js';
 
 export const SANDBOX_PUBLIC_DIR = path.resolve(import.meta.dirname, '../sandbox/public');
 
-const HEARTBEAT_MS = 15_000;
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +61491570006');
 
 const SandboxMessage = z
@@ -133,14 +133,7 @@ export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvide
   router.get('/sandbox/api/events', async (ctx) => {
     const phone = typeof ctx.query.phone === 'string' ? toE164(ctx.query.phone) : null;
     if (!phone) throw validationFailed([{ path: 'query.phone', message: 'must be an E.164 number like +61491570006' }]);
-    ctx.req.socket.setTimeout(0);
-    ctx.req.socket.setNoDelay(true);
-    ctx.set({ 'Cache-Control': 'no-store, no-transform', 'X-Accel-Buffering': 'no' });
-    ctx.type = 'text/event-stream';
-    ctx.status = 200;
-    const stream = new PassThrough();
-    ctx.body = stream;
-    streams.add(stream);
+    const { stream, onClose } = openEventStream(ctx, { retryMs: 3000, streams });
     // One write at a time, in arrival order: a status change must not overtake its message.
     let writing = Promise.resolve();
     const unsubscribe = hub.subscribe(phone, (row) => {
@@ -151,18 +144,7 @@ export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvide
         })
         .catch(() => undefined);
     });
-    const heartbeat = setInterval(() => stream.write(': ping\n\n'), HEARTBEAT_MS);
-    const cleanup = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(stream);
-    };
-    ctx.req.on('close', () => {
-      cleanup();
-      stream.end();
-    });
-    stream.on('close', cleanup);
-    stream.write('retry: 3000\n: connected\n\n');
+    onClose(unsubscribe);
   });
 
   router.get('/sandbox/phone', async (ctx) => {

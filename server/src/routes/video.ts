@@ -186,14 +186,14 @@ export function registerVideoRoutes(rc: RouteContext, deps: VideoRouteDeps): voi
       const { visit, role } = await seatFor(ctx as unknown as AppContext, ctx.params.id!);
       const participant = crypto.randomUUID();
       await video.seatEvent(visit.id, role, participant, 'participant-connected');
-      streamSeat(ctx, signalling, visit.room_name, role, () => {
-        video
-          .seatEvent(visit.id, role, participant, 'participant-disconnected')
-          .catch((error: Error) => logger.warn({ visitId: visit.id, err: { message: error.message } }, 'video seat event failed'));
+      streamSeat(ctx, signalling, visit.room_name, role, {
+        streams,
+        onLeave: () => {
+          video
+            .seatEvent(visit.id, role, participant, 'participant-disconnected')
+            .catch((error: Error) => logger.warn({ visitId: visit.id, err: { message: error.message } }, 'video seat event failed'));
+        },
       });
-      const stream = ctx.body as PassThrough;
-      streams.add(stream);
-      stream.on('close', () => streams.delete(stream));
     });
 
     router.post('/api/v1/video-visits/:id/signal', async (ctx) => {
