@@ -428,6 +428,27 @@ for (const kind of databases()) {
       assert.equal((await request(server, 'POST', `/api/v1/video-visits/${aVisit.id}/signal`, await seatToken({ exp: now - 5, key: derived('carecomms-video-seat') }), signal)).status, 401, 'expired');
       assert.equal((await request(server, 'POST', `/api/v1/video-visits/${aVisit.id}/signal`, await seatToken({ exp: now + 600, key: derived('carecomms-session') }), signal)).status, 401, 'forged');
 
+      // The same for call tokens and recording links of the right call.
+      const callToken = (typ: string, claims: Record<string, string>, opts: { exp: number; key: Uint8Array }) =>
+        new SignJWT({ ...claims, typ, tid: tenantId })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(aCall.id)
+          .setAudience('carecomms')
+          .setIssuer('carecomms')
+          .setExpirationTime(opts.exp)
+          .sign(opts.key);
+      const callKey = derived('carecomms-call');
+      const identity = (await server.db.knex('calls').where({ id: aCall.id }).first()).identity as string;
+      const seatClaims = { role: 'practitioner', idn: identity };
+      assert.equal((await request(server, 'POST', `/api/v1/calls/${aCall.id}/signal`, await callToken('call-seat', seatClaims, { exp: now + 600, key: callKey }), signal)).status, 202, 'control');
+      assert.equal((await request(server, 'POST', `/api/v1/calls/${aCall.id}/signal`, await callToken('call-seat', seatClaims, { exp: now - 5, key: callKey }), signal)).status, 401, 'expired call token');
+      assert.equal((await request(server, 'POST', `/api/v1/calls/${aCall.id}/signal`, await callToken('call-seat', seatClaims, { exp: now + 600, key: derived('carecomms-session') }), signal)).status, 401, 'forged call token');
+      assert.equal((await request(server, 'POST', `/api/v1/calls/${aCall.id}/signal`, await callToken('call-seat', { ...seatClaims, idn: 'clinician-0000000000000000' }, { exp: now + 600, key: callKey }), signal)).status, 404, 'another identity');
+      const recordingClaims = { pid: leeId };
+      assert.equal((await request(server, 'GET', `/api/v1/calls/${aCall.id}/recording?access=${await callToken('call-recording', recordingClaims, { exp: now + 600, key: callKey })}`, null)).status, 200, 'control');
+      assert.equal((await request(server, 'GET', `/api/v1/calls/${aCall.id}/recording?access=${await callToken('call-recording', recordingClaims, { exp: now - 5, key: callKey })}`, null)).status, 401, 'expired link');
+      assert.equal((await request(server, 'GET', `/api/v1/calls/${aCall.id}/recording?access=${await callToken('call-seat', seatClaims, { exp: now + 600, key: callKey })}`, null)).status, 401, 'a call token is no recording link');
+
       // A join link of a visit that ended opens nothing.
       await api(server, `/api/v1/video-visits/${aVisit.id}/end`, { token: lee, method: 'POST' });
       assert.equal((await api(server, `/api/v1/join/${joinToken}`, { method: 'POST', headers: client() })).status, 410);
