@@ -3,7 +3,7 @@ import { canTransition, ENDED_CALL_STATUSES, type CallStatus, type CallView, typ
 import { toE164 } from '@carecomms/core/phone';
 import type { CallTokens } from '../auth/call-tokens.js';
 import type { Knex } from '../db/knex.js';
-import { AppError, conflict, notFound, unavailable, unprocessable } from '../errors.js';
+import { conflict, notFound, unavailable, unprocessable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
 import type { CallChanges, CallEventRow, CallRepository, CallRow, NewCallEvent } from '../repositories/calls.js';
@@ -15,6 +15,7 @@ import type { CorrespondenceRow } from '../repositories/rows.js';
 import type { TenantRepository } from '../repositories/tenants.js';
 import type { WebhookParams } from '../providers/twilio-signature.js';
 import { ProviderError } from '../providers/types.js';
+import { canonicalJson, providerFailure } from './common.js';
 import { parseCallStatus, parseConferenceStatus, parseRecordingStatus, type VoiceEvent } from '../providers/voice-events.js';
 import { RING_TIMEOUT_SECONDS, VOICE_TOKEN_TTL_SECONDS, type ProviderCall, type RecordingMedia, type VoiceProvider } from '../providers/voice.js';
 import type { CorrespondenceService } from './correspondence.js';
@@ -61,23 +62,6 @@ const sameTime = (a: Date | null, b: Date | null) => (a === null || b === null ?
 const seconds = (from: Date, to: Date) => Math.max(0, Math.floor(to.getTime() / 1000) - Math.floor(from.getTime() / 1000));
 
 export const callNotInProgress = (detail: string) => conflict('call_not_in_progress', detail);
-
-const providerFailure = (error: unknown) =>
-  new AppError(
-    502,
-    'provider_error',
-    'Bad gateway',
-    error instanceof ProviderError && error.kind === 'transient'
-      ? 'The phone service is busy; try again in a moment'
-      : 'The phone service could not carry out the request; try again',
-  );
-
-/** JSON with object keys sorted: jsonb does not keep key order, so compare this way. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
-}
 
 type Leg = 'patient' | 'practitioner' | null;
 
@@ -543,7 +527,7 @@ export class CallService {
       await this.deps.provider.setHold(this.providerCall(call), hold);
     } catch (error) {
       this.deps.logger.warn({ callId, err: { message: (error as Error).message } }, 'hold could not be changed');
-      throw providerFailure(error);
+      throw providerFailure('phone', error);
     }
     return this.db.transaction(async (trx) => {
       const locked = await this.deps.calls.lock(call.id, trx);
@@ -639,7 +623,7 @@ export class CallService {
       );
     } catch (error) {
       this.deps.logger.warn({ callId, err: { message: (error as Error).message } }, 'the recording could not be fetched');
-      throw providerFailure(error);
+      throw providerFailure('phone', error);
     }
   }
 
@@ -689,7 +673,7 @@ export class CallService {
         if (call.on_hold) changes.on_hold = false;
       }
       const updated = Object.keys(changes).length ? await calls.update(call.id, changes, trx) : call;
-      if (canonical(toCallView(updated)) !== canonical(toCallView(call))) await this.publish(updated, trx);
+      if (canonicalJson(toCallView(updated)) !== canonicalJson(toCallView(call))) await this.publish(updated, trx);
 
       await this.updateEntry(updated, summary, event, actor, trx);
       return { call: updated, applied: true };
@@ -718,7 +702,7 @@ export class CallService {
     if (call.patient_call_sid && !row.provider_sid) changes.provider_sid = call.patient_call_sid;
     if (call.error_code && call.error_code !== row.error_code) changes.error_code = call.error_code;
     if (summary.recordingSid && !row.recording_sid) changes.recording_sid = summary.recordingSid;
-    if (canonical(previous) !== canonical(session)) changes.session = session;
+    if (canonicalJson(previous) !== canonicalJson(session)) changes.session = session;
     if (Object.keys(changes).length === 0) return;
     if (moves) {
       await correspondence.recordEvent({ correspondenceId: row.id, providerSid: call.patient_call_sid, status: call.status }, trx);

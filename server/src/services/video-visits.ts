@@ -18,7 +18,7 @@ import type {
   VisitRole,
   VisitStatus,
 } from '../repositories/video-visits.js';
-import { ProviderError } from '../providers/types.js';
+import { canonicalJson, providerFailure } from './common.js';
 import { VISIT_TTL_SECONDS, type VideoProvider } from '../providers/video.js';
 import type { CorrespondenceService } from './correspondence.js';
 import type { PatientService } from './patients.js';
@@ -84,23 +84,6 @@ const OVERDUE_BATCH = 50;
 export const visitEnded = () => new AppError(410, 'visit_ended', 'Gone', 'This video visit has ended or its link has expired');
 
 export const hashJoinToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-const providerFailure = (error: unknown) =>
-  new AppError(
-    502,
-    'provider_error',
-    'Bad gateway',
-    error instanceof ProviderError && error.kind === 'transient'
-      ? 'The video service is busy; try again in a moment'
-      : 'The video service could not be reached; try again',
-  );
-
-/** JSON with object keys sorted: jsonb does not keep key order, so compare this way. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
-}
 
 /**
  * Replays a visit's events in time order. Status only ever moves forward:
@@ -195,7 +178,7 @@ export class VideoVisitService {
       room = await provider.createRoom({ uniqueName: roomName, statusCallbackUrl: `${this.deps.baseUrl}/webhooks/twilio/video-status?ref=${visitId}` });
     } catch (error) {
       this.deps.logger.warn({ err: { message: (error as Error).message } }, 'video room could not be created');
-      throw providerFailure(error);
+      throw providerFailure('video', error);
     }
     const joinToken = randomBytes(32).toString('base64url');
     const visit = await this.db.transaction(async (trx) => {
@@ -451,7 +434,7 @@ export class VideoVisitService {
         ...(summary.endedAt && extra.endedBy && !previous.endedBy ? { endedBy: extra.endedBy } : {}),
       };
       const moves = canTransition(entryRow.status, summary.status);
-      if (!moves && entryRow.duration_seconds === summary.durationSeconds && canonical(previous) === canonical(session)) {
+      if (!moves && entryRow.duration_seconds === summary.durationSeconds && canonicalJson(previous) === canonicalJson(session)) {
         return toCorrespondence(entryRow);
       }
       const changes: Parameters<VideoVisitRepository['updateEntry']>[1] = { session, duration_seconds: summary.durationSeconds };
