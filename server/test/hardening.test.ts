@@ -160,6 +160,7 @@ for (const kind of databases()) {
       assert.equal(cdn.headers.get('access-control-allow-origin'), '*');
       assert.equal(cdn.headers.get('cross-origin-resource-policy'), 'cross-origin', 'EHR pages on other origins load the bundle');
       await cdn.body?.cancel();
+      assert.equal(actual.headers.get('cross-origin-resource-policy'), 'cross-origin', 'a recording link plays in an <audio> on the EHR page');
       const page = await fetch(`${server.url}/sandbox/phone`);
       assert.equal(page.headers.get('cross-origin-resource-policy'), 'same-origin');
       await page.body?.cancel();
@@ -167,6 +168,7 @@ for (const kind of databases()) {
       for (const path of ['/api/v1/sessions', '/api/v1/admin/access']) {
         const hostOnly = await fetch(server.url + path, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
         assert.equal(hostOnly.headers.get('access-control-allow-origin'), null, `${path} is for the host's servers`);
+        assert.equal(hostOnly.headers.get('cross-origin-resource-policy'), 'same-origin', path);
         await hostOnly.body?.cancel();
       }
     });

@@ -1,4 +1,4 @@
-import cors from '@koa/cors';
+import koaCors from '@koa/cors';
 import helmet from 'koa-helmet';
 import type { Middleware } from 'koa';
 
@@ -60,7 +60,7 @@ export interface SecurityOptions {
  * a `default-src 'none'` one on everything else, nosniff, no referrer, HSTS,
  * COOP, and `no-store` on anything that may carry patient data or a token. The
  * browser API and the CDN bundle also answer CORS (bearer tokens, no
- * credentials), and the CDN bundle may be loaded by other origins (CORP).
+ * credentials) and may be loaded by other origins (CORP cross-origin).
  */
 export function securityHeaders(options: SecurityOptions): Middleware {
   const common = {
@@ -77,14 +77,17 @@ export function securityHeaders(options: SecurityOptions): Middleware {
     contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
     xFrameOptions: { action: 'deny' },
   });
-  const forCdn = helmet({
+  // The CDN bundle, and browser API answers an EHR page on another origin loads without CORS (a recording in an
+  // <audio> element, by its short-lived link): nothing here rides on cookies, so other origins may embed it.
+  const forCrossOrigin = helmet({
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
+    xFrameOptions: { action: 'deny' },
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
   const anyOrigin = options.corsOrigins.includes('*');
   const allowed = new Set(options.corsOrigins);
-  const crossOrigin = cors({
+  const cors = koaCors({
     // Reflect only listed origins (or any); an unlisted origin gets no CORS headers.
     origin: (ctx) => {
       const origin = ctx.get('Origin');
@@ -98,11 +101,12 @@ export function securityHeaders(options: SecurityOptions): Middleware {
 
   return async (ctx, next) => {
     const path = ctx.path;
-    const headers = path.startsWith('/cdn/') ? forCdn : DATA_PATH.test(path) ? forData : forPages;
+    const crossOrigin = CROSS_ORIGIN_PATH.test(path) && !SERVER_ONLY_PATH.test(path);
+    const headers = crossOrigin ? forCrossOrigin : DATA_PATH.test(path) ? forData : forPages;
     // Set first, so that problem answers carry it too; a handler may replace it (e.g. `no-store, no-transform` on streams).
     if (NO_STORE_PATH.test(path)) ctx.set('Cache-Control', 'no-store');
     const finish = next;
-    if (CROSS_ORIGIN_PATH.test(path) && !SERVER_ONLY_PATH.test(path)) return headers(ctx, () => crossOrigin(ctx, finish));
+    if (crossOrigin) return headers(ctx, () => cors(ctx, finish));
     return headers(ctx, finish);
   };
 }
