@@ -34,7 +34,7 @@ for (const kind of databases()) {
       const times = items.map((e) => Date.parse(e.createdAt));
       assert.deepEqual(times, [...times].sort((a, b) => b - a));
       assert.deepEqual(Object.keys(items[0]!).sort(), [
-        'body', 'channel', 'contact', 'createdAt', 'direction', 'durationSeconds', 'errorCode', 'hasRecording', 'id', 'notes',
+        'body', 'channel', 'contact', 'createdAt', 'direction', 'durationSeconds', 'errorCode', 'errorReason', 'hasRecording', 'id', 'notes',
         'patientId', 'patientName', 'practitionerId', 'providerSid', 'segments', 'session', 'status', 'updatedAt',
       ]);
       assert.deepEqual(new Set(items.map((e) => e.channel)), new Set(['sms', 'email', 'voice', 'video']));
