@@ -91,7 +91,8 @@ export function summariseCall(call: Pick<CallRow, 'patient_call_sid' | 'practiti
   let ringing = false;
   let answeredAt: Date | null = null;
   let patientEnd: { status: CallStatus; at: Date; duration: number | null; errorCode: string | null } | null = null;
-  let clinicEnd: { at: Date; by: EndedBy; failed: boolean } | null = null;
+  /** The clinic's side ended; `ours` when we ended it (End pressed, or the stale sweep), not a report from the provider. */
+  let clinicEnd: { at: Date; by: EndedBy; failed: boolean; ours: boolean } | null = null;
   let recordingSid: string | null = null;
   let recordingDurationSeconds: number | null = null;
 
@@ -113,7 +114,7 @@ export function summariseCall(call: Pick<CallRow, 'patient_call_sid' | 'practiti
           };
         }
       } else if (leg === 'practitioner' && isEnded(status)) {
-        clinicEnd ??= { at, by: 'practitioner', failed: status === 'failed' };
+        clinicEnd ??= { at, by: 'practitioner', failed: status === 'failed', ours: false };
       }
     } else if (event.kind === 'conference') {
       const participant = legOf(typeof details.callSid === 'string' ? details.callSid : null, null);
@@ -123,10 +124,10 @@ export function summariseCall(call: Pick<CallRow, 'patient_call_sid' | 'practiti
         // Ended through the REST API: by us, for the reason our own `ended` report gives.
         const viaApi = details.reason === 'conference-ended-via-api';
         const by: EndedBy = ender ?? (viaApi ? ((sorted.find((e) => e.kind === 'ended')?.name as EndedBy | undefined) ?? 'practitioner') : 'provider');
-        clinicEnd ??= { at, by, failed: false };
+        clinicEnd ??= { at, by, failed: false, ours: false };
       }
     } else if (event.kind === 'ended') {
-      clinicEnd ??= { at, by: event.name === 'stale' ? 'stale' : 'practitioner', failed: false };
+      clinicEnd ??= { at, by: event.name === 'stale' ? 'stale' : 'practitioner', failed: false, ours: true };
     } else if (event.kind === 'recording' && event.name === 'completed' && event.sid) {
       recordingSid ??= event.sid;
       if (recordingSid === event.sid && typeof details.durationSeconds === 'number') recordingDurationSeconds = details.durationSeconds;
@@ -158,7 +159,11 @@ export function summariseCall(call: Pick<CallRow, 'patient_call_sid' | 'practiti
         summary.durationSeconds = patientEnd.duration ?? (answeredAt ? seconds(answeredAt, summary.endedAt) : 0);
       }
     }
-  } else if (clinicEnd) {
+  } else if (clinicEnd && (answeredAt || clinicEnd.ours || clinicEnd.failed || !patientSid)) {
+    // A provider's report that the clinic's side ended, with no word yet of the
+    // patient's phone answering, is not enough to call the call canceled: the
+    // phone's own final report always follows it, and an answer reported late
+    // (a delayed callback) would find the call stuck in a wrong terminal status.
     summary.endedAt = clinicEnd.at;
     summary.endedBy = clinicEnd.by;
     if (answeredAt && clinicEnd.at.getTime() >= answeredAt.getTime()) {
