@@ -186,6 +186,18 @@ for (const kind of databases()) {
       assert.deepEqual(await outcome(stormed), expected);
     });
 
+    test('voice: the conference’s end reported before the answer (a delayed callback) still logs an answered, completed call', async () => {
+      const call = await connectedCall('Margaret Thompson', 'CA' + '5'.repeat(32));
+      const [initiated, ringing, start, answered, joined, left, completed, conferenceEnd] = callReports(call);
+      for (const report of [initiated!, ringing!, start!, conferenceEnd!, left!, answered!, joined!, completed!]) await report();
+      const done = await outcome(call);
+      assert.equal(done.status, 'completed');
+      assert.equal(done.entry, 'completed');
+      assert.equal(done.duration, 42);
+      assert.equal(done.answeredAt, '2026-02-02T09:00:05.000Z');
+      neverBack(await published(call.correspondence_id), 'voice');
+    });
+
     test('recording: the completed report five times at once, an earlier in-progress late, a failure and a second recording later → the first recording kept, each recorded once', async () => {
       await server.db.knex('tenants').where({ slug: 'demo-clinic' }).update({ recording_enabled: true });
       try {
@@ -282,6 +294,53 @@ for (const kind of databases()) {
       const visitStates = ((await server.db.knex('realtime_events').where({ type: 'video.updated' }).whereRaw("payload->>'id' = ?", [stormed.visit.id]).orderBy('id').select('payload')) as Array<{ payload: { status: Status } }>).map((r) => r.payload.status);
       neverBack(visitStates, 'video.updated');
       assert.equal(visitStates.at(-1), 'completed');
+    });
+
+    test('the practitioner’s End racing Twilio’s own end reports: one end recorded, the call and the visit completed once', async () => {
+      const call = await connectedCall('Lucas Silva', 'CA' + '4'.repeat(32));
+      const reports = callReports(call);
+      for (const report of reports.slice(0, 5)) await report();
+      await Promise.all([
+        api(server, `/api/v1/calls/${call.id}/end`, { token: lee, method: 'POST' }),
+        api(server, `/api/v1/calls/${call.id}/end`, { token: lee, method: 'POST' }),
+        ...storm(reports.slice(5), 2, 29).map((report) => report()),
+      ]);
+      const ended = await outcome(call);
+      assert.equal(ended.status, 'completed');
+      assert.equal(ended.entry, 'completed');
+      assert.equal(ended.duration, 42, 'Twilio’s CallDuration');
+      // End recorded once, or not at all when Twilio's report of the hang-up won the race.
+      assert.ok((await count('call_events', { call_id: call.id, kind: 'ended' })) <= 1);
+      once(await eventStatuses(call.correspondence_id), 'voice');
+      neverBack(await published(call.correspondence_id), 'voice');
+
+      const visit = (await api(server, `/api/v1/patients/${byName('Aiko Tanaka').id}/video-visits`, { token: lee, method: 'POST' })).body;
+      const room = await server.db.knex('video_visits').where({ id: visit.id }).first();
+      const roomEnded = () =>
+        webhook(`/webhooks/twilio/video-status?ref=${visit.id}`, {
+          AccountSid: TEST_TWILIO.accountSid,
+          RoomSid: room.room_sid,
+          RoomName: room.room_name,
+          RoomStatus: 'completed',
+          StatusCallbackEvent: 'room-ended',
+          Timestamp: new Date().toISOString(),
+        });
+      const answers = await Promise.all([
+        api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' }),
+        api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' }),
+        roomEnded(),
+        roomEnded(),
+      ]);
+      for (const answer of answers.slice(0, 2) as Array<{ status: number; body: { status: string } }>) {
+        assert.equal(answer.status, 200);
+        assert.equal(answer.body.status, 'completed');
+      }
+      assert.equal(await count('video_visit_events', { visit_id: visit.id, kind: 'room-ended' }), 1);
+      const entry = await server.db.knex('correspondence').where({ id: visit.correspondenceId }).first();
+      assert.equal(entry.status, 'completed');
+      assert.ok(['practitioner', 'provider'].includes(entry.session.endedBy), entry.session.endedBy);
+      once(await eventStatuses(visit.correspondenceId), 'video');
+      assert.equal((await published(visit.correspondenceId)).filter((s) => s === 'completed').length, 1, 'completed shown once');
     });
   });
 }
