@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 /**
  * A fixed-window counter per key (e.g. per client IP), in memory. Enough to
@@ -29,6 +29,16 @@ export class RateLimiter {
     }
   }
 
+  /** Counts one attempt by the request's client address; a 429 also sets `Retry-After` on the response. */
+  hitFrom(ctx: Context): void {
+    try {
+      this.hit(ctx.ip);
+    } catch (error) {
+      if (error instanceof AppError) ctx.set('Retry-After', String(error.extra?.retryAfterSeconds ?? 60));
+      throw error;
+    }
+  }
+
   /** Drops finished windows now and then, so the map does not grow with every address ever seen. */
   private sweep(now: number): void {
     if (now - this.lastSweep < this.windowMs) return;
@@ -46,14 +56,7 @@ export class RateLimiter {
 export function limitRequests(limiter: RateLimiter, routes: Array<{ method: string; path: string }>): Middleware {
   const keys = new Set(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`));
   return async (ctx, next) => {
-    if (keys.has(`${ctx.method} ${ctx.path}`)) {
-      try {
-        limiter.hit(ctx.ip);
-      } catch (error) {
-        if (error instanceof AppError) ctx.set('Retry-After', String(error.extra?.retryAfterSeconds ?? 60));
-        throw error;
-      }
-    }
+    if (keys.has(`${ctx.method} ${ctx.path}`)) limiter.hitFrom(ctx);
     await next();
   };
 }

@@ -73,14 +73,7 @@ export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitSe
   const { video, limiter } = deps;
 
   /** Counts an attempt; a 429 carries Retry-After. */
-  const countAttempt = (ctx: Context) => {
-    try {
-      limiter.hit(ctx.ip);
-    } catch (error) {
-      if (error instanceof AppError) ctx.set('Retry-After', String(error.extra?.retryAfterSeconds ?? 60));
-      throw error;
-    }
-  };
+  const countAttempt = (ctx: Context) => limiter.hitFrom(ctx);
 
   registry.registerPath({
     method: 'get',
