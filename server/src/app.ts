@@ -49,6 +49,8 @@ import { CallService } from './services/calls.js';
 const VIDEO_EXPIRY_SWEEP_MS = 60_000;
 /** How often calls nobody reports on any more are closed. */
 const CALL_EXPIRY_SWEEP_MS = 60_000;
+/** Idempotency-Keys are remembered for a day; forgetting them hourly keeps the table small. */
+const IDEMPOTENCY_KEY_SWEEP_MS = 60 * 60_000;
 
 export interface AppDeps {
   config: Config;
@@ -133,6 +135,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
     logger,
   });
   let callSweep: NodeJS.Timeout | null = null;
+  let keySweep: NodeJS.Timeout | null = null;
   const registry = createRegistry();
   const router = new Router<AppState>();
   const streams = new Set<PassThrough>();
@@ -214,10 +217,15 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
         calls.expireStale().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'call expiry sweep failed'));
       }, CALL_EXPIRY_SWEEP_MS);
       callSweep.unref();
+      keySweep = setInterval(() => {
+        services.sms.expireIdempotencyKeys().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'idempotency key sweep failed'));
+      }, IDEMPOTENCY_KEY_SWEEP_MS);
+      keySweep.unref();
     },
     async stop() {
       if (videoSweep) clearInterval(videoSweep);
       if (callSweep) clearInterval(callSweep);
+      if (keySweep) clearInterval(keySweep);
       for (const stream of streams) stream.end();
       await outbox.stop();
       await voice.stop();

@@ -7,6 +7,7 @@ import * as historyIndexes from './20261127030000_history_indexes.js';
 import * as videoVisits from './20261127040000_video_visits.js';
 import * as patientPhoneIndex from './20261127090000_patient_phone_index.js';
 import * as auditLogNoTruncate from './20261127100000_audit_log_no_truncate.js';
+import * as idempotencyKeyExpiry from './20261127110000_idempotency_key_expiry.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261127040000_video_visits', videoVisits],
   ['20261127090000_patient_phone_index', patientPhoneIndex],
   ['20261127100000_audit_log_no_truncate', auditLogNoTruncate],
+  ['20261127110000_idempotency_key_expiry', idempotencyKeyExpiry],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

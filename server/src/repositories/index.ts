@@ -1,6 +1,7 @@
 import type { Knex } from '../db/knex.js';
 import { AuditRepository } from './audit.js';
 import { CorrespondenceRepository } from './correspondence.js';
+import { IdempotencyKeyRepository } from './idempotency-keys.js';
 import { OutboxRepository } from './outbox.js';
 import { PatientRepository } from './patients.js';
 import { RealtimeEventRepository } from './realtime-events.js';
@@ -12,6 +13,7 @@ export function createRepositories(db: Knex) {
     tenants: new TenantRepository(db),
     patients: new PatientRepository(db),
     correspondence: new CorrespondenceRepository(db),
+    idempotencyKeys: new IdempotencyKeyRepository(db),
     audit: new AuditRepository(db),
     events: new RealtimeEventRepository(db),
     outbox: new OutboxRepository(db),

@@ -28,6 +28,7 @@ export function createServices(db: Knex, repos: Repositories, options: ServiceOp
   );
   const sms = new SmsService(db, {
     correspondence: repos.correspondence,
+    idempotencyKeys: repos.idempotencyKeys,
     correspondenceService: correspondence,
     patientService: patients,
     patients: repos.patients,

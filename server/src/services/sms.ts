@@ -6,6 +6,7 @@ import { conflict, unprocessable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
 import type { CorrespondenceRepository } from '../repositories/correspondence.js';
+import { IDEMPOTENCY_KEY_TTL_MS, type IdempotencyKeyRepository } from '../repositories/idempotency-keys.js';
 import { isUuid } from '../repositories/cursor.js';
 import type { OutboxRepository } from '../repositories/outbox.js';
 import type { PatientKey, PatientRepository } from '../repositories/patients.js';
@@ -55,6 +56,7 @@ export class SmsService {
     private readonly db: Knex,
     private readonly deps: {
       correspondence: CorrespondenceRepository;
+      idempotencyKeys: IdempotencyKeyRepository;
       correspondenceService: CorrespondenceService;
       patientService: PatientService;
       patients: PatientRepository;
@@ -78,6 +80,11 @@ export class SmsService {
     return tenant.twilio_phone_number ?? this.deps.defaultNumber;
   }
 
+  /** Forgets Idempotency-Keys older than their time to live (run periodically); returns how many. */
+  expireIdempotencyKeys(now = new Date()): Promise<number> {
+    return this.deps.idempotencyKeys.expire(new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS));
+  }
+
   /**
    * Queues an SMS to a patient: writes the entry and an outbox row in one
    * transaction (the outbox worker talks to the provider). With an idempotency
@@ -88,39 +95,22 @@ export class SmsService {
     input: { patientId: string; body: string; idempotencyKey: string | null },
     actor: AuditActor,
   ): Promise<{ entry: CorrespondenceEntry; replayed: boolean }> {
-    const { correspondence, correspondenceService, patientService, outbox } = this.deps;
+    const { correspondence, correspondenceService, patientService, outbox, idempotencyKeys } = this.deps;
     return this.db.transaction(async (trx) => {
       const patient = await patientService.requireVisible(key, input.patientId, trx);
       const requestHash = createHash('sha256').update(JSON.stringify([patient.id, input.body])).digest('hex');
-      if (input.idempotencyKey) {
-        // The insert waits for a concurrent request with the same key, then finds its row.
-        const claimed = await trx('idempotency_keys')
-          .insert({ tenant_id: key.tenantId, practitioner_id: key.practitionerId, key: input.idempotencyKey, request_hash: requestHash })
-          .onConflict(['tenant_id', 'practitioner_id', 'key'])
-          .ignore()
-          .returning('key');
-        if (claimed.length === 0) {
-          const previous = await trx('idempotency_keys')
-            .where({ tenant_id: key.tenantId, practitioner_id: key.practitionerId, key: input.idempotencyKey })
-            .first();
-          if (!previous || previous.request_hash !== requestHash || !previous.correspondence_id) {
-            throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
-          }
-          const row = await correspondence.findById(key.tenantId, previous.correspondence_id, trx);
-          if (!row) throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
-          return { entry: toCorrespondence(row), replayed: true };
-        }
+      if (input.idempotencyKey && !(await idempotencyKeys.claim(trx, key, input.idempotencyKey, requestHash))) {
+        const previous = await idempotencyKeys.find(trx, key, input.idempotencyKey);
+        const row = previous?.request_hash === requestHash && previous.correspondence_id ? await correspondence.findById(key.tenantId, previous.correspondence_id, trx) : undefined;
+        if (!row) throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
+        return { entry: toCorrespondence(row), replayed: true };
       }
       const phone = patient.phone ? toE164(patient.phone) : null;
       if (!phone || !isMobile(phone)) throw unprocessable('no_phone', 'The patient has no mobile number to text');
       if (patient.opted_out) throw conflict('opted_out', 'The patient has opted out of SMS (replied STOP); they can opt back in by replying START');
 
       const entry = await this.queue(trx, { tenantId: key.tenantId, patientId: patient.id, practitionerId: key.practitionerId, phone, body: input.body }, actor);
-      if (input.idempotencyKey) {
-        await trx('idempotency_keys')
-          .where({ tenant_id: key.tenantId, practitioner_id: key.practitionerId, key: input.idempotencyKey })
-          .update({ correspondence_id: entry.id });
-      }
+      if (input.idempotencyKey) await idempotencyKeys.bind(trx, key, input.idempotencyKey, entry.id);
       return { entry, replayed: false };
     });
   }
