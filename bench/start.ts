@@ -48,8 +48,15 @@ export async function benchStart(): Promise<Section> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-start-'));
   try {
     const warm = await timeStart(path.join(dataDir, 'warm'), 600_000); // builds what is stale, warms the OS file cache
-    const fresh = await timeStart(path.join(dataDir, 'fresh'));
-    const again = await timeStart(path.join(dataDir, 'fresh'));
+    // Other work may touch the browser sources meanwhile, making start.mjs rebuild: such a start is not "on a built tree"; it is timed again.
+    const built = async (dir: string) => {
+      for (let attempt = 0; ; attempt++) {
+        const run = await timeStart(dir, 600_000);
+        if (!run.output.includes('Building the browser packages') || attempt === 2) return run;
+      }
+    };
+    const fresh = await built(path.join(dataDir, 'fresh'));
+    const again = await built(path.join(dataDir, 'fresh'));
     const phases = (dir: string) => {
       const started = performance.now();
       const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', path.join(root, 'bench/start-phases.ts'), dir], { cwd: root, encoding: 'utf8' });
@@ -68,7 +75,7 @@ export async function benchStart(): Promise<Section> {
         { what: 'second start on the data the first left', baseline: '—', figure: `${(again.ms / 1000).toFixed(2)} s`, ratio: '—', target: '≤ 3 s', met: again.ms <= 3000 },
       ],
       notes: [`A first, untimed start (${(warm.ms / 1000).toFixed(2)} s) builds anything stale and warms the file cache; the timed starts are from spawning \`node scripts/start.mjs\` to the first 200 from /readyz, polled every 10 ms.`,
-        `Where the time goes (the same steps in a child process under tsx): fresh — ${freshPhases}; existing data — ${againPhases}. The server runs from TypeScript through tsx (its transform cache is warm after the first start); start.mjs also walks the browser sources to decide whether to rebuild.`,
+        `Where the time goes (the same steps in a child process under tsx): fresh — ${freshPhases}; existing data — ${againPhases}. npm start runs the server compiled to JavaScript by scripts/build-server.mjs (the phases above still load it through tsx, for comparison); start.mjs also walks the browser and server sources to decide whether to rebuild.`,
       ],
     };
   } finally {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: build the browser packages when their sources are newer than the
-// CDN bundle, then run the server in demo mode (embedded database, sandbox
-// provider unless Twilio credentials are set).
+// CDN bundle, compile the server when its sources are newer, then run the
+// server in demo mode (embedded database, sandbox provider unless Twilio
+// credentials are set).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -28,10 +29,20 @@ if (!existsSync(bundle) || statSync(bundle).mtimeMs < sourceTime) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const server = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--conditions=source', path.join(root, 'server/src/bin/server.ts')],
-  { cwd: root, stdio: 'inherit', env: { DEMO: '1', ...process.env } },
-);
+// The server runs as JavaScript compiled from server/src (scripts/build-server.mjs,
+// well under a second), recompiled when a source is newer: compiling the
+// TypeScript through tsx at every start cost seconds. tsx remains the fallback.
+const compiledServer = path.join(root, 'server/dist/bin/server.js');
+let serverArgs = [compiledServer];
+if (!existsSync(compiledServer) || statSync(compiledServer).mtimeMs < newest(path.join(root, 'server/src'))) {
+  try {
+    await (await import('./build-server.mjs')).buildServer();
+  } catch (error) {
+    console.warn(`Could not compile the server (${error.message}); running it through tsx.`);
+    serverArgs = ['--import', 'tsx', '--conditions=source', path.join(root, 'server/src/bin/server.ts')];
+  }
+}
+
+const server = spawn(process.execPath, serverArgs, { cwd: root, stdio: 'inherit', env: { DEMO: '1', ...process.env } });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
 server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
