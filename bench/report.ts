@@ -41,7 +41,14 @@ for (const name of names) {
   console.log(`▶ ${name}  (load average ${os.loadavg().map((n) => n.toFixed(2)).join(', ')})`);
   const t = performance.now();
   try {
-    const result = await benches[name]!();
+    const limit = Number(process.env.BENCH_TIMEOUT_S ?? 900) * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      benches[name]!(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no result after ${limit / 1000} s`)), limit);
+      }),
+    ]).finally(() => clearTimeout(timer));
     sections.push(...(Array.isArray(result) ? result : [result]));
   } catch (error) {
     console.error(error);
@@ -79,3 +86,5 @@ if (!existsSync(browserFile)) lines.push('The browser figures (list render, bund
 const text = lines.join('\n');
 console.log(text);
 if (selected.length === 0 || process.env.BENCH_WRITE) writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), text);
+// A benchmark that timed out may still hold sockets or child processes open.
+process.exit(0);
