@@ -15,7 +15,8 @@ import { MESSAGE_CREATE, PARTICIPANT_CREATE, PARTICIPANT_UPDATE, ROOM_CREATE, st
  * Retry-After, a 503 and a created-then-500 on their own.)
  */
 
-const TIMEOUT_MS = 400;
+/** Long enough that a held request is still waiting while a test looks; short enough to keep the suite quick. */
+const TIMEOUT_MS = 2500;
 const TWIML_APP_SID = 'AP' + '7'.repeat(32);
 const API_KEY = { TWILIO_API_KEY_SID: 'SK' + '5'.repeat(32), TWILIO_API_KEY_SECRET: 'voice-api-key-secret-0123456789' };
 
@@ -102,6 +103,23 @@ for (const kind of databases()) {
         assert.equal(row.attempts, 2);
       });
     }
+
+    test('SMS: one send Twilio never answers holds up only its own slot: the texts behind it go out meanwhile', async () => {
+      const since = twilio.seen.length;
+      const stuck = `Stuck ${Math.random()}`;
+      twilio.inject({ method: 'POST', path: MESSAGE_CREATE, fault: { kind: 'hang' } });
+      const stuckId = await send('Margaret Thompson', stuck);
+      await waitUntil(() => twilio.unanswered() === 1, 5000, 'the stuck send to be held');
+      const others = [`Behind 1 ${Math.random()}`, `Behind 2 ${Math.random()}`];
+      for (const body of others) await send('Aiko Tanaka', body);
+      // Both reach Twilio while the first is still waiting for its answer (this suite's timeout is long).
+      await waitUntil(() => others.every((body) => twilio.messages.messages.some((m) => m.body === body)), 5000, 'the texts behind it');
+      assert.equal(twilio.unanswered(), 1, 'the stuck send is still unanswered');
+      assert.equal(traffic(stuck, since).sequence, 'C');
+      const row = await settled(stuckId);
+      assert.equal(row.state, 'done');
+      assert.equal(traffic(stuck, since).held.length, 1);
+    });
 
     test('SMS: a storm (429 with Retry-After, 503, reset, timeout after Twilio acted) ends with the message sent once', async () => {
       const since = twilio.seen.length;

@@ -91,6 +91,8 @@ export async function startTwilioWithFaults() {
     },
     /** Faults still waiting for a request. */
     pending: () => rules.length,
+    /** Requests held without an answer whose caller is still waiting. */
+    unanswered: () => hanging.size,
     /** Drops the faults no request has met yet. */
     clearFaults: () => void rules.splice(0),
     close: async () => {

@@ -84,23 +84,36 @@ export class OutboxWorker {
   }
 
   private async run(): Promise<void> {
+    // Each send holds one of `concurrency` slots and frees it when done, so one slow or hung provider request
+    // (up to TWILIO_TIMEOUT_MS) holds up only its own slot, not every message behind it.
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopped) {
       this.poked = false;
+      const free = this.deps.config.concurrency - inFlight.size;
       let claimed = 0;
-      try {
-        const rows = await this.claim(this.deps.config.concurrency);
-        claimed = rows.length;
-        const results = await Promise.allSettled(rows.map((row) => this.process(row)));
-        for (const result of results) {
-          // The row stays claimed, in flight, until its lease ends; then it is checked with the provider and retried.
-          if (result.status === 'rejected') this.deps.logger.error({ err: { message: (result.reason as Error).message } }, 'outbox row failed');
+      if (free > 0) {
+        try {
+          const rows = await this.claim(free);
+          claimed = rows.length;
+          for (const row of rows) {
+            const work: Promise<void> = this.process(row)
+              // The row stays claimed, in flight, until its lease ends; then it is checked with the provider and retried.
+              .catch((error: Error) => this.deps.logger.error({ err: { message: error.message } }, 'outbox row failed'))
+              .finally(() => {
+                inFlight.delete(work);
+                this.wake?.();
+              });
+            inFlight.add(work);
+          }
+        } catch (error) {
+          this.deps.logger.error({ err: { message: (error as Error).message } }, 'outbox claim failed');
         }
-      } catch (error) {
-        this.deps.logger.error({ err: { message: (error as Error).message } }, 'outbox claim failed');
       }
       if (this.stopped) break;
-      if (claimed === 0 && !this.poked) await this.sleep(this.deps.config.pollMs);
+      // Full, or nothing due: wait for a free slot, a new row (NOTIFY) or the next poll.
+      if ((free <= 0 || claimed < free) && !this.poked) await this.sleep(this.deps.config.pollMs);
     }
+    await Promise.allSettled([...inFlight]);
   }
 
   private sleep(ms: number): Promise<void> {
