@@ -198,7 +198,7 @@ describe('crash between the outbox claim and the provider call', { timeout: 120_
         ids.set(item.body, ((await res.json()) as { id: string }).id);
       }),
     );
-    // Rows claimed, their sends held by "Twilio" (the worker's other claims wait with them): kill the process now.
+    // Rows claimed, their sends held unanswered by "Twilio": kill the process now.
     const held = () => mock.seen.filter((r) => r.method === 'POST' && MESSAGE_CREATE.test(r.path));
     const deadline = Date.now() + 20_000;
     while (held().length === 0) {
