@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { parseWebhookForm, twilioSignature } from '../src/providers/twilio-signature.js';
 import { api, databases, startServer, TEST_TWILIO, twilioEnv, type TestServer } from './helpers.js';
@@ -531,6 +532,32 @@ for (const kind of databases()) {
         }
         assertNotPolluted();
       });
+
+      test('requests Node’s HTTP parser refuses (oversized, not HTTP) are answered as problem+json too', async () => {
+        const oversized = await send(fixture.server.url, 'GET', `/api/v1/patients?q=${'A'.repeat(20_000)}`, { connection: 'close' }, null);
+        assert.equal(oversized.status, 431);
+        assert.match(oversized.type, /^application\/problem\+json/);
+        assert.equal(JSON.parse(oversized.body).status, 431);
+        for (const raw of ['GET /api/v1/patients\u0000 HTTP/1.1\r\nHost: x\r\n\r\n', 'NOT HTTP AT ALL\r\n\r\n', 'GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n']) {
+          const answer = await rawRequest(fixture.server.url, raw);
+          assert.match(answer, /^HTTP\/1\.1 400 /, JSON.stringify(raw));
+          assert.match(answer, /content-type: application\/problem\+json/i);
+          assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).code, 'bad_request');
+        }
+      });
     });
   }
+}
+
+/** Writes bytes to the server as they are and reads the whole answer. */
+function rawRequest(base: string, raw: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.end(raw));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString('utf8')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+  });
 }

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { seedDemo, type DemoKeys } from '../src/demo/seed.js';
 import { createLogger } from '../src/logger.js';
+import { answerClientError } from '../src/http/middleware.js';
 
 /** The databases every server test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export function databases(): Array<'pglite' | 'postgres'> {
@@ -67,6 +68,7 @@ export async function startServer(kind: 'pglite' | 'postgres', options: TestServ
   const keys = (await seedDemo(db.knex, app.repos, null)) ?? { demoClinicApiKey: '', otherClinicApiKey: '' };
   await app.start();
   const server: Server = createServer(app.koa.callback());
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

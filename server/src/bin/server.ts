@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { seedDemo } from '../demo/seed.js';
 import { createLogger } from '../logger.js';
+import { answerClientError } from '../http/middleware.js';
 
 /** Reads config, migrates, starts the server, and shuts down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const app = createApp({ config, db, logger });
   await app.start();
   const server = createServer(app.koa.callback());
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 

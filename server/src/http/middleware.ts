@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Middleware } from 'koa';
 import { AppError, validationFailed } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/database.js';
@@ -110,3 +111,23 @@ export function requestHandling(logger: Logger): Middleware<AppState> {
     }
   };
 }
+
+/**
+ * For the HTTP server's `clientError` event: Node's parser refuses some
+ * requests before Koa sees them (a request line or headers over 16 KiB, bytes
+ * that are not HTTP); those are answered as problem+json too, then closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const title = STATUS_CODES[status]!;
+  const body = JSON.stringify({ type: 'about:blank', title, status, code: title.toLowerCase().replace(/[^a-z]+/g, '_') });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
