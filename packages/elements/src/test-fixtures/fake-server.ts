@@ -66,7 +66,12 @@ export class FakeServer {
         this.emit('correspondence.created', entry);
       },
     );
-    this.video = new FakeVideo(BASE_URL, () => this.patients, () => this.session.practitioner.id);
+    this.video = new FakeVideo(
+      BASE_URL,
+      () => this.patients,
+      () => this.session.practitioner.id,
+      () => ({ clinicName: this.session.tenant.name, practitionerName: this.session.practitioner.name }),
+    );
   }
 
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {

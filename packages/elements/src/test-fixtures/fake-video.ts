@@ -36,6 +36,8 @@ export class FakeVideo {
     private readonly baseUrl: string,
     private readonly patients: () => Patient[],
     private readonly practitionerId: () => string,
+    /** Who the patient's join page says the visit is with. */
+    private readonly host: () => { clinicName: string; practitionerName: string } = () => ({ clinicName: 'Harbourside Medical', practitionerName: 'Dr Amelia Lee' }),
   ) {}
 
   /** The seat token a test uses to be the patient of a visit. */
@@ -127,8 +129,7 @@ export class FakeVideo {
       provider: 'sandbox',
       roomName: visit.visit.roomName,
       expiresAt: visit.visit.expiresAt,
-      clinicName: 'Harbourside Medical',
-      practitionerName: 'Dr Amelia Lee',
+      ...this.host(),
     };
     return json(seat);
   }
