@@ -267,7 +267,9 @@ for (const kind of databases()) {
 
       await events.waitFor((e) => e.some((x) => x.event === 'video.updated' && JSON.parse(x.data).status === 'completed'));
       const videoStatuses = events.events.filter((x) => x.event === 'video.updated' && JSON.parse(x.data).id === visit.id).map((x) => JSON.parse(x.data).status);
-      assert.deepEqual([...new Set(videoStatuses)], ['waiting', 'in-progress', 'completed']);
+      // The stream opened just after the visit was created, so its `created` event may or may not reach it.
+      assert.deepEqual([...new Set(videoStatuses)].filter((s) => s !== 'created'), ['waiting', 'in-progress', 'completed']);
+      assert.ok(!videoStatuses.slice(videoStatuses.indexOf('waiting')).includes('created'), 'never back to created');
       const updates = events.events.filter((x) => x.event === 'correspondence.updated' && JSON.parse(x.data).id === visit.correspondenceId);
       assert.equal(JSON.parse(updates.at(-1)!.data).status, 'completed');
       events.close();
