@@ -190,6 +190,15 @@ export const correspondenceListStyles = css`
     gap: 0.25rem 1rem;
     min-width: 0;
   }
+  .reason {
+    flex: 1 1 100%;
+    margin: 0;
+    display: flex;
+    align-items: center;
+    gap: 0.375rem;
+    color: var(--_care-color-danger);
+    font-size: 0.8125rem;
+  }
   .body {
     flex: 1 1 100%;
     margin: 0;

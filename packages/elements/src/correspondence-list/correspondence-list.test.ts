@@ -54,6 +54,21 @@ describe('care-correspondence-list', () => {
     expect(body.querySelector('b')).to.be.null;
   });
 
+  it('says why a message failed, in plain words, when the server gives a reason', async () => {
+    const [failed, undelivered, delivered] = makeEntries(3).map((e) => ({ ...e, channel: 'sms' as const }));
+    const entries = [
+      { ...failed!, status: 'failed' as const, errorCode: '21211', errorReason: 'The number is not a valid phone number.' },
+      { ...undelivered!, status: 'undelivered' as const, errorCode: '30003', errorReason: null },
+      { ...delivered!, status: 'delivered' as const, errorReason: 'stale text' },
+    ];
+    const { rows } = await setup({ entries });
+    await waitUntil(() => rows().length === 3);
+    const reason = (row: HTMLElement) => row.querySelector('[part="reason"]')?.textContent?.trim() ?? null;
+    expect(reason(rows()[0]!)).to.equal('The number is not a valid phone number.');
+    expect(reason(rows()[1]!), 'no reason given, none shown').to.be.null;
+    expect(reason(rows()[2]!), 'only failures show a reason').to.be.null;
+  });
+
   it('shows patient names when it spans several patients', async () => {
     const { rows, text } = await setup();
     await waitUntil(() => rows()[0] && text(rows()[0]!).includes('Aroha Ngata'), 'name resolved');

@@ -65,6 +65,7 @@ const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
  * @csspart badge - The channel badge of an entry.
  * @csspart status - The status label of an entry.
  * @csspart body - The message text of an entry.
+ * @csspart reason - Why a failed or undelivered message did not go through.
  * @csspart notes - An entry's notes (rendered by `<care-entry-details>`, in this shadow root).
  * @csspart recording-button - Play recording (loads the player for a recorded call).
  * @csspart recording - The inline audio player of a recorded call.
@@ -364,6 +365,8 @@ export class CareCorrespondenceList extends LitElement {
     const outbound = entry.direction === 'outbound';
     const patientName = this.patientId ? null : entry.patientName;
     const details = entry.durationSeconds !== null || entry.hasRecording || entry.notes;
+    // Why a message did not go through, in the server's plain words (Twilio's code alone means nothing to a practitioner).
+    const reason = tone === 'danger' ? entry.errorReason : null;
     return html`<div
       class="row"
       role="listitem"
@@ -378,9 +381,10 @@ export class CareCorrespondenceList extends LitElement {
         <span class="status ${tone}" part="status">${this.statusLabel(entry.status)}</span>
         <time class="when" datetime=${entry.createdAt} title=${formatFullDate(entry.createdAt)}>${formatWhen(entry.createdAt)}</time>
       </div>
-      ${entry.body || details
+      ${entry.body || details || reason
         ? html`<div class="content">
             ${entry.body ? html`<p class="body" part="body">${entry.body}</p>` : nothing}
+            ${reason ? html`<p class="reason" part="reason">${alertIcon}${reason}</p>` : nothing}
             ${details ? html`<care-entry-details .client=${this.client} .entry=${entry}></care-entry-details>` : nothing}
           </div>`
         : nothing}
