@@ -71,6 +71,8 @@ export async function benchDatabase(adminUrl: string): Promise<{ url: string; dr
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // Flush what earlier work (e.g. the previous benchmark's dropped database) left dirty, so its writes do not land in this measurement.
+  await admin.query('CHECKPOINT');
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
