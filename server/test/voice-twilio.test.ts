@@ -323,6 +323,20 @@ for (const kind of databases()) {
       assert.equal(done.session.endedBy, 'patient');
     });
 
+    test('report times that are unreadable, years away or out of the database’s range are taken as now, never a 500', async () => {
+      const { started, row } = await connected('Lucas Silva');
+      const before = Date.now();
+      for (const Timestamp of ['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', 'Mon, 01 Jan 2124 00:00:00 GMT', 'not a date']) {
+        const res = await legStatus(started.id, row.patient_call_sid, 'ringing', { Timestamp });
+        assert.equal(res.status, 204, Timestamp);
+        const conf = await conferenceEvent(started.id, 'CF' + 'e'.repeat(32), 'conference-start', { Timestamp });
+        assert.equal(conf.status, 204, Timestamp);
+      }
+      const events = await server.db.knex('call_events').where({ call_id: started.id }).pluck('occurred_at');
+      assert.ok(events.length > 0);
+      for (const at of events) assert.ok(Math.abs(new Date(at).getTime() - before) < 3600_000, `stored ${new Date(at).toISOString()}`);
+    });
+
     test('busy, no-answer and failed (with Twilio’s error code); ending while it rings cancels the phone leg', async () => {
       for (const [status, extra] of [['busy', {}], ['no-answer', {}], ['failed', { ErrorCode: '32009' }]] as const) {
         const { started, row } = await connected('Fatima Rahman');

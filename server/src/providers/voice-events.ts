@@ -1,5 +1,6 @@
 import type { CallStatus } from '@carecomms/core';
 import type { WebhookParams } from './twilio-signature.js';
+import { reportTime } from './report-time.js';
 
 /**
  * Twilio's voice status callbacks, read into one shape. The webhook routes and
@@ -54,12 +55,8 @@ const field = (params: WebhookParams, name: string): string | null => {
 
 const integer = (value: string | null): number | null => (value !== null && /^\d{1,9}$/.test(value) ? Number(value) : null);
 
-/** Twilio's `Timestamp` (RFC 2822), or now when absent or unreadable. */
-function timestamp(params: WebhookParams, now: Date): Date {
-  const raw = field(params, 'Timestamp');
-  const parsed = raw ? new Date(raw) : null;
-  return parsed && !Number.isNaN(parsed.getTime()) ? parsed : now;
-}
+/** Twilio's `Timestamp` (RFC 2822), or now when absent, unreadable or implausible. */
+const timestamp = (params: WebhookParams, now: Date): Date => reportTime(field(params, 'Timestamp'), now);
 
 /** Twilio's call statuses in ours (`answered` is how a participant's answer is reported); others give null. */
 export function toCallStatus(status: string | null): CallStatus | null {
@@ -123,12 +120,11 @@ export function parseRecordingStatus(params: WebhookParams, now = new Date()): V
   if (!recordingSid || !/^RE[0-9a-fA-F]{32}$/.test(recordingSid)) return null;
   if (status !== 'in-progress' && status !== 'completed' && status !== 'absent' && status !== 'failed') return null;
   const started = field(params, 'RecordingStartTime');
-  const startedAt = started ? new Date(started) : null;
   return {
     kind: 'recording',
     recordingSid,
     status,
-    at: startedAt && !Number.isNaN(startedAt.getTime()) ? startedAt : timestamp(params, now),
+    at: started ? reportTime(started, timestamp(params, now)) : timestamp(params, now),
     durationSeconds: integer(field(params, 'RecordingDuration')),
     errorCode: field(params, 'ErrorCode'),
   };

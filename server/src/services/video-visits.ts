@@ -18,6 +18,7 @@ import type {
   VisitRole,
   VisitStatus,
 } from '../repositories/video-visits.js';
+import { reportTime } from '../providers/report-time.js';
 import { canonicalJson, providerFailure } from './common.js';
 import { VISIT_TTL_SECONDS, type VideoProvider } from '../providers/video.js';
 import type { CorrespondenceService } from './correspondence.js';
@@ -369,8 +370,7 @@ export class VideoVisitService {
     const { visits } = this.deps;
     const visit = input.visitId && isUuid(input.visitId) ? await visits.findById(input.visitId) : input.roomSid ? await visits.findByRoomSid(input.roomSid) : undefined;
     if (!visit || (input.roomSid && visit.room_sid !== input.roomSid)) return 'ignored';
-    const parsed = input.timestamp ? new Date(input.timestamp) : null;
-    const occurredAt = parsed && !Number.isNaN(parsed.getTime()) ? parsed : this.now();
+    const occurredAt = reportTime(input.timestamp, this.now());
     let event: Omit<NewVisitEvent, 'visitId'>;
     if (input.event === 'room-ended') {
       event = { kind: 'room-ended', role: null, participant: null, occurredAt, dedupeKey: 'room-ended' };
