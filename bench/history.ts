@@ -99,7 +99,7 @@ export async function benchHistory(): Promise<Section> {
         },
       ],
       notes: [
-        `Seeded ${fmt(ROWS)} rows over ${fmt(PATIENTS)} patients in ${seedSeconds.toFixed(1)} s. 10 connections, 8 s each after 2 s of warm-up; autocannon runs in the server's process (as for the baseline).`,
+        `Seeded ${fmt(ROWS)} rows over ${fmt(PATIENTS)} patients in ${seedSeconds.toFixed(1)} s. 10 connections, 8 s each after 2 s of warm-up; autocannon generates the load from a worker thread, off the server's event loop (as for the baseline).`,
         `Per request: the session's practitioner check is remembered for 5 s, then one history query (access folded in: an empty page alone asks whether the patient is visible) and one audit insert with synchronous_commit off.`,
       ],
     };

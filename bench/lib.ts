@@ -12,14 +12,21 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Runs autocannon against one URL for `seconds`, returns throughput and latency percentiles (ms). */
+/**
+ * Runs autocannon against one URL for `seconds`, returns throughput and latency percentiles (ms).
+ * The load is generated from a worker thread, so it does not compete with the server (bare baseline
+ * or app, both in this process) for its event loop; requests with per-request functions
+ * (`setupRequest`, which cannot cross to a worker) run on the main thread.
+ */
 export async function load(
   url: string,
   options: { connections?: number; seconds?: number; warmupSeconds?: number; headers?: Record<string, string>; requests?: autocannon.Request[]; method?: 'GET' | 'POST' } = {},
 ): Promise<LoadResult> {
   // A short unmeasured run first: JIT, connection pools and prepared statements warm up.
+  const workers = options.requests?.some((r) => typeof r.setupRequest === 'function' || typeof r.onResponse === 'function') ? {} : { workers: 1 };
   if (options.warmupSeconds) {
     await autocannon({
+      ...workers,
       url,
       connections: options.connections ?? 10,
       duration: options.warmupSeconds,
@@ -29,6 +36,7 @@ export async function load(
     });
   }
   const result = await autocannon({
+    ...workers,
     url,
     connections: options.connections ?? 10,
     duration: options.seconds ?? 8,
