@@ -3,7 +3,9 @@
 // server/dist, file by file (no bundling: each module keeps its place, so
 // paths built from import.meta.dirname still point at the repository), and
 // copies the sandbox phone's static files beside it. `npm start` runs the
-// result with plain node: no TypeScript compile at start-up.
+// result with plain node: no TypeScript compile at start-up. Also makes the
+// embedded database's template (server/src/db/pglite-template.ts) once per
+// PGlite version.
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -34,6 +36,8 @@ export async function buildServer() {
     logLevel: 'warning',
   });
   cpSync(path.join(src, 'sandbox/public'), path.join(out, 'sandbox/public'), { recursive: true });
+  // The embedded database's first start copies an initialised cluster instead of running initdb (seconds in WebAssembly).
+  await (await import(path.join(out, 'db/pglite-template.js'))).createPgliteTemplate();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildServer();

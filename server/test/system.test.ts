@@ -1,7 +1,11 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
+import { createPgliteTemplate } from '../src/db/pglite-template.js';
 import { api, databases, startServer, type TestServer } from './helpers.js';
 
 describe('config', () => {
@@ -111,5 +115,34 @@ describe('database down', () => {
     }
     assert.equal((await api(server, '/api/v1/patients', { token })).status, 200);
     await server.close();
+  });
+});
+
+describe('embedded database template', () => {
+  test('a new data directory starts from the template, keeps its data, and an unreadable template falls back to initdb', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-template-'));
+    try {
+      const template = await createPgliteTemplate(path.join(dir, 'template.tar'));
+      assert.ok(statSync(template).size > 1_000_000, 'a whole cluster');
+      assert.equal(await createPgliteTemplate(template), template, 'made once');
+
+      const dataDir = path.join(dir, 'from-template');
+      const db = await openDatabase({ dataDir, pgliteTemplate: template });
+      await db.knex.migrate.latest();
+      const [{ id }] = await db.knex('tenants').insert({ slug: 'template-clinic', name: 'Template Clinic' }).returning('id');
+      await db.close();
+      const again = await openDatabase({ dataDir, pgliteTemplate: template });
+      assert.equal((await again.knex('tenants').where({ id }).first()).name, 'Template Clinic', 'the data outlives a restart');
+      await again.close();
+
+      const broken = path.join(dir, 'broken.tar');
+      writeFileSync(broken, 'not a tar file');
+      const fallback = await openDatabase({ dataDir: path.join(dir, 'from-initdb'), pgliteTemplate: broken });
+      await fallback.knex.migrate.latest();
+      assert.equal((await fallback.knex('tenants').count({ n: '*' }))[0]!.n, 0);
+      await fallback.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

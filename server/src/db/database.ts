@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -6,6 +6,7 @@ import ClientPgLite from 'knex-pglite';
 import { knex, type Knex } from './knex.js';
 import { migrationSource } from '../migrations/index.js';
 import { Notifier, registerNotifier } from './notify.js';
+import { readPgliteTemplate } from './pglite-template.js';
 
 /** Channel every realtime write notifies on; the payload is the realtime_events id. */
 export const EVENTS_CHANNEL = 'carecomms_events';
@@ -30,6 +31,8 @@ export interface DatabaseOptions {
   url?: string | null;
   /** PGlite data directory; absent → in memory. */
   dataDir?: string | null;
+  /** A new PGlite data directory starts as a copy of this tar (see pglite-template.ts); default: the build's. */
+  pgliteTemplate?: string;
   /** pg pool size. */
   poolMax?: number;
 }
@@ -38,7 +41,7 @@ export interface DatabaseOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolMax ?? 10) : openPglite(options.dataDir ?? null);
+  return options.url ? openPostgres(options.url, options.poolMax ?? 10) : openPglite(options.dataDir ?? null, options.pgliteTemplate);
 }
 
 async function openPostgres(url: string, poolMax: number): Promise<Database> {
@@ -112,10 +115,33 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string | null): Promise<Database> {
-  if (dataDir) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
-  const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+/** A PGlite instance on `dataDir` (in memory without one); a new directory starts from the template when there is one. */
+async function startPglite(dataDir: string | null, templateFile?: string): Promise<PGlite> {
+  if (!dataDir) {
+    const pglite = new PGlite();
+    await pglite.waitReady;
+    return pglite;
+  }
+  mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+  const template = existsSync(dataDir) ? null : readPgliteTemplate(templateFile);
+  if (template) {
+    const pglite = new PGlite(dataDir, { loadDataDir: template });
+    try {
+      await pglite.waitReady;
+      return pglite;
+    } catch {
+      // A template this PGlite cannot read (e.g. from another version): start the slow way.
+      await pglite.close().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  const pglite = new PGlite(dataDir);
   await pglite.waitReady;
+  return pglite;
+}
+
+async function openPglite(dataDir: string | null, templateFile?: string): Promise<Database> {
+  const pglite = await startPglite(dataDir, templateFile);
   const db = knex({
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',
