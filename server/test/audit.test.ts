@@ -177,7 +177,8 @@ for (const kind of databases()) {
       }
       assert.equal((await api(server, `/api/v1/patients/${lucas.id}/messages`, { token: patel, body: { body: 'x' } })).status, 404);
       await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual((await since(from)).filter((r) => r.patient_id === lucas.id), []);
+      // Rows by the system (the sandbox reporting an earlier test's message delivered) may land meanwhile; none by a caller.
+      assert.deepEqual((await since(from)).filter((r) => r.patient_id === lucas.id && r.actor_type !== 'system'), []);
     });
 
     test('no audit row holds a message body, a note, a phone number, a name, an MRN or an email', async () => {
