@@ -36,8 +36,8 @@ export async function buildServer() {
     logLevel: 'warning',
   });
   cpSync(path.join(src, 'sandbox/public'), path.join(out, 'sandbox/public'), { recursive: true });
-  // The embedded database's first start copies an initialised cluster instead of running initdb (seconds in WebAssembly).
-  await (await import(path.join(out, 'db/pglite-template.js'))).createPgliteTemplate();
+  // The embedded database's first start copies an initialised, migrated cluster instead of running initdb and the migrations.
+  await (await import(path.join(out, 'db/database.js'))).createPgliteTemplate();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildServer();

@@ -4,8 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../src/db/database.js';
-import { createPgliteTemplate } from '../src/db/pglite-template.js';
+import { createPgliteTemplate, openDatabase } from '../src/db/database.js';
 import { api, databases, startServer, type TestServer } from './helpers.js';
 
 describe('config', () => {
@@ -128,6 +127,8 @@ describe('embedded database template', () => {
 
       const dataDir = path.join(dir, 'from-template');
       const db = await openDatabase({ dataDir, pgliteTemplate: template });
+      const [, pending] = (await db.knex.migrate.list()) as [unknown[], unknown[]];
+      assert.equal(pending.length, 0, 'the template is migrated');
       await db.knex.migrate.latest();
       const [{ id }] = await db.knex('tenants').insert({ slug: 'template-clinic', name: 'Template Clinic' }).returning('id');
       await db.close();

@@ -6,7 +6,7 @@ import ClientPgLite from 'knex-pglite';
 import { knex, type Knex } from './knex.js';
 import { migrationSource } from '../migrations/index.js';
 import { Notifier, registerNotifier } from './notify.js';
-import { readPgliteTemplate } from './pglite-template.js';
+import { pgliteTemplatePath, readPgliteTemplate, writePgliteTemplate } from './pglite-template.js';
 
 /** Channel every realtime write notifies on; the payload is the realtime_events id. */
 export const EVENTS_CHANNEL = 'carecomms_events';
@@ -140,8 +140,21 @@ async function startPglite(dataDir: string | null, templateFile?: string): Promi
   return pglite;
 }
 
-async function openPglite(dataDir: string | null, templateFile?: string): Promise<Database> {
-  const pglite = await startPglite(dataDir, templateFile);
+/** Writes the PGlite template (see pglite-template.ts) unless it exists; returns its path. */
+export async function createPgliteTemplate(file = pgliteTemplatePath()): Promise<string> {
+  if (existsSync(file)) return file;
+  const pglite = new PGlite();
+  const db = await openPglite(null, undefined, pglite);
+  await db.knex.migrate.latest();
+  const tar = await pglite.dumpDataDir('none');
+  await db.close();
+  writePgliteTemplate(file, Buffer.from(await tar.arrayBuffer()));
+  return file;
+}
+
+async function openPglite(dataDir: string | null, templateFile?: string, instance?: PGlite): Promise<Database> {
+  const pglite = instance ?? (await startPglite(dataDir, templateFile));
+  await pglite.waitReady;
   const db = knex({
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',

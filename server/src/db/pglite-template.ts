@@ -1,19 +1,22 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { migrationNames } from '../migrations/index.js';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '../../..');
 
 /**
- * An empty, initialised PGlite cluster as a tar file, made once by the build
- * (`npm run build`) for the installed PGlite version. A first start copies it
- * instead of running initdb, which takes seconds in WebAssembly. It holds no
- * tables, keys or data: migrations and the demo seed still run on it.
+ * An initialised PGlite cluster with every migration applied, as a tar file,
+ * made once by the build (`npm run build`) for the installed PGlite version and
+ * the current migrations. A first start copies it instead of running initdb and
+ * the migrations, which take seconds in WebAssembly. It holds the schema only:
+ * no keys, no data (the demo seed still runs on it).
  */
 export function pgliteTemplatePath(): string {
-  return path.join(root, 'node_modules/.cache/carecomms', `pglite-${pgliteVersion()}.tar`);
+  const schema = createHash('sha256').update(migrationNames.join('\n')).digest('hex').slice(0, 12);
+  return path.join(root, 'node_modules/.cache/carecomms', `pglite-${pgliteVersion()}-${schema}.tar`);
 }
 
 /** The installed PGlite's version (its package.json is not exported, so found beside its entry point). */
@@ -27,18 +30,11 @@ function pgliteVersion(): string {
   return 'unknown';
 }
 
-/** Writes the template unless it exists; returns its path. */
-export async function createPgliteTemplate(file = pgliteTemplatePath()): Promise<string> {
-  if (existsSync(file)) return file;
-  const pglite = new PGlite();
-  await pglite.waitReady;
-  const tar = await pglite.dumpDataDir('none');
-  await pglite.close();
+/** Writes `tar` as the template at `file`, aside first and then renamed: a start never reads half a template. */
+export function writePgliteTemplate(file: string, tar: Buffer): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  // Written aside, then renamed: a start never reads half a template.
-  writeFileSync(`${file}.${process.pid}`, Buffer.from(await tar.arrayBuffer()));
+  writeFileSync(`${file}.${process.pid}`, tar);
   renameSync(`${file}.${process.pid}`, file);
-  return file;
 }
 
 /** The template's contents, when there is one. */

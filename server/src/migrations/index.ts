@@ -31,6 +31,9 @@ const migrations: Array<[string, Migration]> = [
   ['20261127110000_idempotency_key_expiry', idempotencyKeyExpiry],
 ];
 
+/** The migrations' names, in order (what a database migrated to the latest has applied). */
+export const migrationNames = migrations.map(([name]) => name);
+
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
   async getMigrations() {
     return migrations;
