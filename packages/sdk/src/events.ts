@@ -1,5 +1,5 @@
 import type { CareEvent, CareEventType } from '@carecomms/core';
-import { createParser } from 'eventsource-parser';
+import { createParser } from './sse-parser.js';
 import { CareApiError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -123,7 +123,7 @@ export class EventsResource {
             }
           },
         });
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        const reader = response.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader();
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;

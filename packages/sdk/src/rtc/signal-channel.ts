@@ -1,4 +1,4 @@
-import { createParser } from 'eventsource-parser';
+import { createParser } from '../sse-parser.js';
 import { CareApiError } from '../errors.js';
 
 export type RtcRole = 'practitioner' | 'patient';
@@ -68,7 +68,7 @@ export function createSignalChannel(options: SignalChannelOptions): SignalChanne
                 handlers.message(message);
               },
             });
-            const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+            const reader = response.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader();
             for (;;) {
               const { value, done } = await reader.read();
               if (done) break;
