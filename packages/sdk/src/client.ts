@@ -1,7 +1,6 @@
 import type { Channel, CorrespondenceEntry, Direction, Page, Patient, SessionInfo } from '@carecomms/core';
 import type { CallsResource } from './calls.js';
-import { CareApiError } from './errors.js';
-import type { CareEventHandler, EventsResource, EventStreamTiming, SubscribeOptions } from './events.js';
+import { EventsResource, type EventStreamTiming } from './events.js';
 import { Transport, type TokenSource } from './transport.js';
 import { lazyMethods } from './lazy-methods.js';
 import type { VideoVisitsResource } from './video-visits.js';
@@ -71,31 +70,6 @@ export interface CareClient {
 /** Creates a typed client for the CareComms browser API. */
 export function createCareClient(options: CareClientOptions): CareClient {
   const transport = new Transport(options);
-  // The event stream (and its SSE parser) is fetched when the first subscriber subscribes: it connects a moment
-  // later, in parallel with the first page of history, instead of weighing on the page's first script.
-  let events: Promise<EventsResource> | undefined;
-  const loadEvents = () =>
-    (events ??= import('./events.js').then(
-      (m) => new m.EventsResource(transport, options.events),
-      (error: unknown) => {
-        events = undefined;
-        throw error;
-      },
-    ));
-  const subscribe = (handler: CareEventHandler, subscribeOptions: SubscribeOptions = {}) => {
-    let unsubscribe: (() => void) | undefined;
-    let cancelled = false;
-    loadEvents().then(
-      (resource) => {
-        if (!cancelled) unsubscribe = resource.subscribe(handler, subscribeOptions);
-      },
-      (error: unknown) => (subscribeOptions.onError ?? console.error)(CareApiError.network(error)),
-    );
-    return () => {
-      cancelled = true;
-      unsubscribe?.();
-    };
-  };
   const client: CareClient = {
     baseUrl: transport.baseUrl,
     session: {
@@ -130,7 +104,9 @@ export function createCareClient(options: CareClientOptions): CareClient {
     calls: lazyMethods<CallsResource>(['start', 'connect', 'get', 'hold', 'resume', 'end', 'updateNotes', 'recordingUrl'], () =>
       import('./calls-api.js').then((m) => m.callsApi(transport, client, options.fetch)),
     ),
-    events: { subscribe },
+    // In the entry, not loaded on first use: every widget subscribes at once, and a separate chunk cost more bytes
+    // (and two round trips, the chunk and its parser) than it kept off the first script.
+    events: new EventsResource(transport, options.events),
   };
   return client;
 }
