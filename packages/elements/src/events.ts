@@ -1,7 +1,9 @@
-import type { CorrespondenceEntry, Feature, Patient } from '@carecomms/core';
+import type { CorrespondenceEntry, Feature } from '@carecomms/core';
 
-/** What closed, or tried to close, a dialog. */
-export type CloseSource = 'escape' | 'backdrop' | 'close-button' | 'api';
+/*
+ * The events of the elements in the CDN entry (the bar and the list). The
+ * dialogs' events are in dialog-events.ts, so they load with the dialogs.
+ */
 
 const init = { bubbles: true, composed: true } as const;
 
@@ -13,33 +15,6 @@ export class CareActionEvent extends Event {
   }
 }
 
-/**
- * A dialog is about to close. Cancel it (`preventDefault()`) to keep the dialog
- * open, e.g. to ask "end the call?" first.
- */
-export class CareRequestCloseEvent extends Event {
-  static readonly eventName = 'care-request-close';
-  constructor(readonly source: CloseSource) {
-    super(CareRequestCloseEvent.eventName, { ...init, cancelable: true });
-  }
-}
-
-/** A dialog has closed. */
-export class CareCloseEvent extends Event {
-  static readonly eventName = 'care-close';
-  constructor() {
-    super(CareCloseEvent.eventName, init);
-  }
-}
-
-/** The selected patient changed in `<care-patient-picker>`. */
-export class CarePatientChangeEvent extends Event {
-  static readonly eventName = 'care-patient-change';
-  constructor(readonly patient: Patient | null) {
-    super(CarePatientChangeEvent.eventName, init);
-  }
-}
-
 /** The channel filter of `<care-correspondence-list>` changed (`null` = all channels). */
 export class CareFilterChangeEvent extends Event {
   static readonly eventName = 'care-filter-change';
@@ -48,25 +23,9 @@ export class CareFilterChangeEvent extends Event {
   }
 }
 
-/** The server accepted an SMS from `<care-sms-dialog>`. */
-export class CareSmsSentEvent extends Event {
-  static readonly eventName = 'care-sms-sent';
-  constructor(
-    readonly entry: CorrespondenceEntry,
-    readonly patient: Patient,
-  ) {
-    super(CareSmsSentEvent.eventName, init);
-  }
-}
-
-
 declare global {
   interface HTMLElementEventMap {
     'care-action': CareActionEvent;
-    'care-request-close': CareRequestCloseEvent;
-    'care-close': CareCloseEvent;
-    'care-patient-change': CarePatientChangeEvent;
     'care-filter-change': CareFilterChangeEvent;
-    'care-sms-sent': CareSmsSentEvent;
   }
 }

@@ -13,9 +13,4 @@ export const videoIcon = icon(svg`<path d="m22 8-6 4 6 4V8z"/><rect x="2" y="6" 
 export const outboundIcon = icon(svg`<path d="M7 17 17 7M7 7h10v10"/>`);
 export const inboundIcon = icon(svg`<path d="M17 7 7 17M17 17H7V7"/>`);
 export const recordingIcon = icon(svg`<circle cx="12" cy="12" r="9"/><circle cx="12" cy="12" r="3" fill="currentColor"/>`);
-export const closeIcon = icon(svg`<path d="M18 6 6 18M6 6l12 12"/>`);
-export const searchIcon = icon(svg`<circle cx="11" cy="11" r="7"/><path d="m21 21-4.3-4.3"/>`);
 export const alertIcon = icon(svg`<circle cx="12" cy="12" r="10"/><path d="M12 8v4M12 16h.01"/>`);
-export const checkIcon = icon(svg`<circle cx="12" cy="12" r="10"/><path d="m8 12 3 3 5-6"/>`);
-export const blockedIcon = icon(svg`<circle cx="12" cy="12" r="10"/><path d="m4.9 4.9 14.2 14.2"/>`);
-export const clockIcon = icon(svg`<circle cx="12" cy="12" r="10"/><path d="M12 6v6l4 2"/>`);

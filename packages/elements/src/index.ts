@@ -5,15 +5,8 @@ export { CareComms } from './comms/comms.js';
 export { careClientContext, careSessionContext } from './context.js';
 export { CareCorrespondenceList } from './correspondence-list/correspondence-list.js';
 export { CareDialog } from './dialog/dialog.js';
-export {
-  CareActionEvent,
-  CareCloseEvent,
-  CareFilterChangeEvent,
-  CarePatientChangeEvent,
-  CareRequestCloseEvent,
-  CareSmsSentEvent,
-  type CloseSource,
-} from './events.js';
+export { CareCloseEvent, CarePatientChangeEvent, CareRequestCloseEvent, CareSmsSentEvent, type CloseSource } from './dialog-events.js';
+export { CareActionEvent, CareFilterChangeEvent } from './events.js';
 export { careLocale, setCareLocale, supportedLocales } from './localization.js';
 export { CarePatientPicker } from './patient-picker/patient-picker.js';
 export { CareSmsDialog } from './sms-dialog/sms-dialog.js';

@@ -3,7 +3,7 @@ import { state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { Patient, StartedCall } from '@carecomms/core';
 import { CareApiError, type CallSession, type CallSessionEndedEvent, type CallSessionState, type MicrophoneError } from '@carecomms/sdk';
-import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../events.js';
+import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-events.js';
 import { formatDuration } from '../format.js';
 import { alertIcon, voiceIcon } from '../icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';

@@ -2,7 +2,7 @@ import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { html } from 'lit';
 import { action } from 'storybook/actions';
 import { expect } from 'storybook/test';
-import type { CareRequestCloseEvent } from '../events.js';
+import type { CareRequestCloseEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
 import { CareDialog } from './dialog.js';
 

@@ -1,8 +1,8 @@
 import { LitElement, html } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { localized, msg } from '@lit/localize';
-import { CareCloseEvent, CareRequestCloseEvent, type CloseSource } from '../events.js';
-import { closeIcon } from '../icons.js';
+import { CareCloseEvent, CareRequestCloseEvent, type CloseSource } from '../dialog-events.js';
+import { closeIcon } from '../dialog-icons.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { dialogStyles } from './dialog.styles.js';

@@ -5,7 +5,7 @@ import type { Patient } from '@carecomms/core';
 import type { CareClient } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
 import type { CareDialog } from '../dialog/dialog.js';
-import type { CarePatientChangeEvent } from '../events.js';
+import type { CarePatientChangeEvent } from '../dialog-events.js';
 
 /**
  * What the SMS, call and video dialogs share: the client from `<care-comms>`,

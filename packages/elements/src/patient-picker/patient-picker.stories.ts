@@ -3,7 +3,7 @@ import { html } from 'lit';
 import { action } from 'storybook/actions';
 import { expect, waitFor } from 'storybook/test';
 import type { CareClient } from '@carecomms/sdk';
-import type { CarePatientChangeEvent } from '../events.js';
+import type { CarePatientChangeEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
 import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
 import { patientControl } from '../test-fixtures/story-controls.js';

@@ -1,6 +1,6 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import type { CarePatientChangeEvent } from '../events.js';
+import type { CarePatientChangeEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';
 import { CarePatientPicker } from './patient-picker.js';

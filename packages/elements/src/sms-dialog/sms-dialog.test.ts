@@ -1,7 +1,7 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { CareDialog } from '../dialog/dialog.js';
-import type { CareSmsSentEvent } from '../events.js';
+import type { CareSmsSentEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
 import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';

@@ -14,7 +14,8 @@ import {
   type VideoSessionEndedEvent,
 } from '@carecomms/sdk/video';
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
-import { alertIcon, checkIcon, videoIcon } from '../icons.js';
+import { alertIcon, videoIcon } from '../icons.js';
+import { checkIcon } from '../dialog-icons.js';
 import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
