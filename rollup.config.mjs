@@ -27,6 +27,29 @@ function tsExtensions() {
   };
 }
 
+/**
+ * esbuild writes its decorator helper into every module that uses decorators (it has no `importHelpers`): one copy
+ * per element in the CDN bundle. Each module imports one shared copy instead. The helper's lines become blank lines
+ * (its import on the first), so every later line keeps its place and the source map stays right.
+ */
+function sharedDecoratorHelper() {
+  const id = '\0decorate-class';
+  const inline = /^var __defProp = Object\.defineProperty;\nvar __getOwnPropDesc = Object\.getOwnPropertyDescriptor;\nvar __decorateClass = \(decorators, target, key, kind\) => \{\n[^]*?\n\};\n/m;
+  let helper;
+  return {
+    name: 'shared-decorator-helper',
+    resolveId: (source) => (source === id ? id : null),
+    load: (source) => (source === id ? `${helper}export { __decorateClass };\n` : null),
+    transform(code, moduleId) {
+      const found = moduleId === id ? null : inline.exec(code);
+      if (!found) return null;
+      helper ??= found[0];
+      const lines = found[0].split('\n').length - 1;
+      return { code: code.replace(inline, `import { __decorateClass } from '${id}';` + '\n'.repeat(lines)), map: null };
+    },
+  };
+}
+
 const plugins = (minify) => [
   tsExtensions(),
   // For the browser bundle: honour package.json "browser" maps (twilio-video swaps out its Node-only ws and
@@ -34,20 +57,21 @@ const plugins = (minify) => [
   nodeResolve({ exportConditions: ['source', 'browser', 'import', 'default'], extensions: ['.ts', '.js', '.mjs'], browser: minify, preferBuiltins: !minify }),
   // twilio-video is CommonJS; it only ever lands in a lazy chunk of the CDN bundle.
   ...(minify ? [commonjs({ include: /node_modules/ }), json({ preferConst: true })] : []),
-  // Also compiles dependencies that publish TypeScript under the "source" condition (eventsource-parser).
+  // Also compiles a dependency that publishes TypeScript under the "source" condition, should one be bundled.
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json', include: /\.ts$/, exclude: [] }),
   // Lit's html`` and css`` templates keep their source indentation unless minified themselves (terser leaves
   // strings alone). Conservative: `/>` kept (svg`` fragments need it), runs of whitespace become one space rather
   // than none (text beside bindings), empty attributes kept (alt="" means something).
   ...(minify
     ? [
+        sharedDecoratorHelper(),
         minifyHTML({
           failOnError: true,
           options: { minifyOptions: { keepClosingSlash: true, conservativeCollapse: true, removeEmptyAttributes: false } },
         }),
       ]
     : []),
-  ...(minify ? [terser({ ecma: 2022, module: true, format: { comments: false } })] : []),
+  ...(minify ? [terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } })] : []),
 ];
 
 /** Keep bare imports external for the npm builds (the consumer's bundler dedupes Lit etc.). */
