@@ -8,13 +8,15 @@ import { launchBrowser, startRealServer, type RunningServer } from './harness.js
 
 /**
  * Size budgets that are facts of the build, not of the machine's speed: the
- * CDN entry an EHR page loads is at most 20 KiB gzipped, and the Twilio SDKs
+ * CDN entry an EHR page loads, and all the JavaScript the demo page loads
+ * until its first row of history shows with live updates on, are at most
+ * 20 KiB gzipped (issue 9), and the Twilio SDKs
  * (twilio-video ≈ 95 KiB, @twilio/voice-sdk ≈ 46 KiB gzipped) are not loaded
  * until a call or visit starts. Markers are string literals each SDK keeps
  * through minification.
  */
 const root = path.resolve(import.meta.dirname, '../..');
-const ENTRY_BUDGET = 20 * 1024;
+const JS_BUDGET = 20 * 1024;
 const SDK_MARKERS: Array<[string, string]> = [
   ['twilio-video', 'twilio-video.js'],
   ['@twilio/voice-sdk', 'eventgw.twilio.com'],
@@ -32,42 +34,38 @@ describe('bundle budgets', () => {
     await server?.stop();
   });
 
-  test('the CDN entry is at most 20 KiB gzipped: Lit, the SDK client, the bar and the list with its first page', () => {
+  test('the CDN entry is at most 20 KiB gzipped: Lit, the SDK client with its event stream, the bar and the list', () => {
     const entry = readFileSync(path.join(root, 'packages/elements/dist/cdn/carecomms.js'));
     const size = gzipSync(entry, { level: 9 }).length;
-    console.log(`# carecomms.js: ${entry.length} bytes, ${size} bytes gzipped (budget ${ENTRY_BUDGET})`);
-    assert.ok(size <= ENTRY_BUDGET, `${size} > ${ENTRY_BUDGET}`);
+    console.log(`# carecomms.js: ${entry.length} bytes, ${size} bytes gzipped (budget ${JS_BUDGET})`);
+    assert.ok(size <= JS_BUDGET, `${size} > ${JS_BUDGET}`);
   });
 
-  test('the demo page shows its history with the entry alone: no virtualizer or dialog before the first row', async () => {
+  test('everything the demo page loads to its first row of history with live updates on is at most 20 KiB gzipped', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const loaded: Array<{ url: string; bytes: number; body: string }> = [];
-    page.on('response', async (response) => {
-      if (response.request().resourceType() !== 'script' || !response.url().includes('/cdn/')) return;
-      try {
-        const body = await response.body();
-        loaded.push({ url: new URL(response.url()).pathname, bytes: gzipSync(body, { level: 9 }).length, body: body.toString() });
-      } catch {
-        // a redirect or aborted response has no body
-      }
+    // The files requested, measured as built on disk (gzip -9 each, as the entry above): bytes, not timing.
+    const requested = new Set<string>();
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (request.resourceType() === 'script' && pathname.startsWith('/cdn/')) requested.add(pathname);
     });
-    // Hold back idle-time preloading, so what the first row needed is all that has been fetched.
+    // Hold back idle-time preloading (the dialogs), so what the first live row needed is all that has been fetched.
     await page.addInitScript(() => {
       window.requestIdleCallback = () => 0;
     });
     await page.goto(server.url + '/');
-    const rows = page.locator('care-comms').getByRole('list', { name: 'Correspondence' }).getByRole('listitem');
-    await rows.first().waitFor();
-    await page.locator('care-comms').getByText('Live', { exact: true }).waitFor();
-    const total = loaded.reduce((sum, s) => sum + s.bytes, 0);
-    console.log(`# JS for the bar and the first page of history, live: ${loaded.map((s) => `${s.url} ${s.bytes}`).join(', ')}; ${total} bytes gzipped`);
-    assert.ok(loaded.some((s) => s.url.endsWith('/carecomms.js')));
-    // What may follow the entry is the SDK's live event stream (SSE over fetch, and eventsource-parser), fetched as
-    // the list subscribes, in parallel with the first page.
-    const extra = loaded.filter((s) => !s.url.endsWith('/carecomms.js'));
-    const isEventStream = (body: string) => body.includes('text/event-stream') || body.includes('createParser');
-    assert.ok(extra.every((s) => isEventStream(s.body)), `only the event stream may follow the entry, got ${extra.map((s) => s.url).join(', ')}`);
-    assert.ok(!loaded.some((s) => s.body.includes('visibilityChanged')), 'the virtualizer is not needed for a first page');
+    const comms = page.locator('care-comms');
+    await comms.getByRole('list', { name: 'Correspondence' }).getByRole('listitem').first().waitFor();
+    await comms.getByText('Live', { exact: true }).waitFor();
+    const files = [...requested].map((pathname) => {
+      const body = readFileSync(path.join(root, 'packages/elements/dist/cdn', pathname.slice('/cdn/'.length)));
+      return { pathname, body: body.toString(), bytes: gzipSync(body, { level: 9 }).length };
+    });
+    const total = files.reduce((sum, f) => sum + f.bytes, 0);
+    console.log(`# JS to the first live row: ${files.map((f) => `${f.pathname} ${f.bytes}`).join(', ')}; ${total} bytes gzipped (budget ${JS_BUDGET})`);
+    assert.ok(files.some((f) => f.pathname === '/cdn/carecomms.js'));
+    assert.ok(total <= JS_BUDGET, `${total} > ${JS_BUDGET}: ${files.map((f) => f.pathname).join(', ')}`);
+    assert.ok(!files.some((f) => f.body.includes('visibilityChanged')), 'the virtualizer is not needed for a first page');
     await page.close();
   });
 
