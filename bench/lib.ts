@@ -10,13 +10,15 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Requests sent, warm-up included. */
+  sent: number;
 }
 
 /**
  * Runs autocannon against one URL for `seconds`, returns throughput and latency percentiles (ms).
  * The load is generated from a worker thread, so it does not compete with the server (bare baseline
  * or app, both in this process) for its event loop; requests with per-request functions
- * (`setupRequest`, which cannot cross to a worker) run on the main thread.
+ * (`setupRequest` as a function, which cannot cross to a worker; a file path can) run on the main thread.
  */
 export async function load(
   url: string,
@@ -24,8 +26,9 @@ export async function load(
 ): Promise<LoadResult> {
   // A short unmeasured run first: JIT, connection pools and prepared statements warm up.
   const workers = options.requests?.some((r) => typeof r.setupRequest === 'function' || typeof r.onResponse === 'function') ? {} : { workers: 1 };
+  let warmupSent = 0;
   if (options.warmupSeconds) {
-    await autocannon({
+    const warmup = await autocannon({
       ...workers,
       url,
       connections: options.connections ?? 10,
@@ -34,6 +37,7 @@ export async function load(
       ...(options.method ? { method: options.method } : {}),
       ...(options.requests ? { requests: options.requests } : {}),
     });
+    warmupSent = warmup.requests.sent;
   }
   const result = await autocannon({
     ...workers,
@@ -50,6 +54,7 @@ export async function load(
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    sent: warmupSent + result.requests.sent,
   };
 }
 
@@ -65,6 +70,71 @@ export async function bareServer(): Promise<{ url: string; close: () => Promise<
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * What the database allows on this machine, whatever the framework: a bare
+ * node:http server whose handler runs SQL statements the app ran (captured
+ * from knex's `query` event: same text, same bindings, prepared, one after the
+ * other) on its own pg pool and answers the last one's rows as JSON. No
+ * routing, auth, validation or mapping. `vary` rewrites the bindings for the
+ * n-th request (e.g. a fresh MessageSid where the app would refuse a repeat).
+ */
+export async function bareSqlServer(
+  databaseUrl: string,
+  statements: Array<{ sql: string; bindings: readonly unknown[] }>,
+  options: { poolMax?: number; vary?: (bindings: readonly unknown[], n: number) => unknown[] } = {},
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolMax ?? 10 });
+  const queries = statements.map((statement, i) => {
+    let n = 0;
+    return { name: `bare_sql_${i}`, text: statement.sql.replace(/\?/g, () => `$${++n}`), bindings: statement.bindings };
+  });
+  let requests = 0;
+  const run = async () => {
+    const n = ++requests;
+    let rows: unknown[] = [];
+    for (const q of queries) {
+      rows = (await pool.query({ name: q.name, text: q.text, values: options.vary ? options.vary(q.bindings, n) : [...q.bindings] })).rows;
+    }
+    return rows;
+  };
+  const server: Server = createServer((_req, res) => {
+    run().then(
+      (rows) => {
+        const body = JSON.stringify(rows);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+}
+
+/** The SQL statements `run` makes the app send through knex, in order. */
+export async function capturedStatements(knex: import('knex').Knex, run: () => Promise<unknown>): Promise<Array<{ sql: string; bindings: readonly unknown[] }>> {
+  const seen: Array<{ sql: string; bindings: readonly unknown[] }> = [];
+  const onQuery = (q: { sql: string; bindings?: readonly unknown[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  knex.on('query', onQuery);
+  try {
+    await run();
+  } finally {
+    knex.off('query', onQuery);
+  }
+  return seen;
 }
 
 export function machine(): string {

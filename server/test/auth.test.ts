@@ -38,6 +38,17 @@ for (const kind of databases()) {
       assert.equal(res.body.provider, 'sandbox');
     });
 
+    test('a token accepted before is refused once it expires (verified tokens are remembered, their expiry is not)', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 2;
+      const token = await sign({}, { exp });
+      assert.equal((await api(server, '/api/v1/session', { token })).status, 200);
+      assert.equal((await api(server, '/api/v1/session', { token })).status, 200, 'the remembered token still works');
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+      const res = await api(server, '/api/v1/session', { token });
+      assert.equal(res.status, 401);
+      assert.match(res.body.detail, /expired/);
+    });
+
     const rejected: Array<[string, () => Promise<string | null>]> = [
       ['no token', async () => null],
       ['garbage', async () => 'not-a-jwt'],

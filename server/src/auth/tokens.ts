@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { unauthorized } from '../errors.js';
 
 export const AUDIENCE = 'carecomms';
@@ -13,12 +14,22 @@ export interface SessionClaims {
   expiresAt: Date;
 }
 
+/** Bound on the verified session tokens remembered (one per open browser session is enough). */
+const MAX_VERIFIED = 10_000;
+
 /**
  * Practitioner session tokens: short-lived HS256 JWTs (jose) with audience
  * `carecomms`. Only HS256 is accepted, so `alg: none` and key-confusion tokens fail.
  */
 export class SessionTokens {
   private readonly key: Uint8Array;
+  /**
+   * Tokens that passed verification, with their claims. A browser sends the
+   * same token with every request until it expires; checking its signature
+   * once (WebCrypto HMAC took ~10 % of a history request's CPU) is enough,
+   * because a token's claims cannot change. Expiry is checked on every use.
+   */
+  private readonly verified = new LRUCache<string, SessionClaims>({ max: MAX_VERIFIED });
 
   constructor(secret: string) {
     // Derive a dedicated key so the same secret can also serve other token kinds.
@@ -40,6 +51,15 @@ export class SessionTokens {
   }
 
   async verify(token: string): Promise<SessionClaims> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt.getTime() > Date.now()) return known;
+    if (known) this.verified.delete(token);
+    const claims = await this.verifySignature(token);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<SessionClaims> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         audience: AUDIENCE,

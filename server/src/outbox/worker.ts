@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.js';
+import type { Knex } from '../db/knex.js';
 import type { Logger } from '../logger.js';
 import type { OutboxConfig } from '../config.js';
 import { OUTBOX_CHANNEL, type ClaimedRow } from '../repositories/outbox.js';
@@ -132,14 +133,13 @@ export class OutboxWorker {
   private async process(row: ClaimedRow): Promise<void> {
     const { repos, sms, provider, logger } = this.deps;
     const log = logger.child({ outboxId: row.id, attempt: row.attempts });
-    const work = await repos.correspondence.findForSending(row.tenant_id, row.correspondence_id);
-    const entry = work?.entry;
+    // The claim brought the entry, its tenant and its patient along (one query for both).
+    const { entry, tenant, patient } = row;
     // Nothing left to do: gone, or already past queued with the provider (e.g. its webhook came first).
-    if (!work || !entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
+    if (!entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
       await repos.outbox.finish(row.id, this.workerId, 'done');
       return;
     }
-    const { tenant, patient } = work;
     if (!tenant || !patient || !entry.contact || entry.body === null) {
       await this.fail(row, entry.id, 'invalid_entry', 'entry has no recipient or body');
       return;
@@ -167,8 +167,15 @@ export class OutboxWorker {
         if (message) log.info('earlier attempt had reached the provider; not sending again');
       }
       message ??= await provider.sendSms(outbound);
-      await sms.applyStatus({ reference: entry.id, sid: message.sid, status: message.status, errorCode: message.errorCode }, this.actor);
-      await this.finish(row, 'done');
+      // The usual answer, 'queued' for a queued entry, is one statement; anything else is a status report like a webhook's,
+      // applied in a transaction that also ends the outbox row.
+      if (message.status === 'queued' && (await sms.recordAccepted({ id: entry.id, tenantId: row.tenant_id }, message.sid, this.actor))) {
+        await this.finish(row, 'done');
+      } else {
+        await sms.applyStatus({ reference: entry.id, sid: message.sid, status: message.status, errorCode: message.errorCode }, this.actor, (trx) =>
+          this.finish(row, 'done', null, trx),
+        );
+      }
     } catch (error) {
       const failure =
         error instanceof ProviderError ? error : new ProviderError('ambiguous', `unexpected: ${(error as Error).message}`);
@@ -189,12 +196,11 @@ export class OutboxWorker {
   }
 
   private async fail(row: ClaimedRow, correspondenceId: string, code: string, reason: string): Promise<void> {
-    await this.deps.sms.applyStatus({ reference: correspondenceId, status: 'failed', errorCode: code }, this.actor);
-    await this.finish(row, 'failed', reason);
+    await this.deps.sms.applyStatus({ reference: correspondenceId, status: 'failed', errorCode: code }, this.actor, (trx) => this.finish(row, 'failed', reason, trx));
   }
 
-  private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null): Promise<void> {
-    const held = await this.deps.repos.outbox.finish(row.id, this.workerId, state, reason);
+  private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null, db?: Knex): Promise<void> {
+    const held = await this.deps.repos.outbox.finish(row.id, this.workerId, state, reason, db);
     if (!held) this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
   }
 }

@@ -4,6 +4,7 @@ import { notifiedIds } from '../db/notify.js';
 import type { Logger } from '../logger.js';
 import type { PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository, RealtimeEventRow } from '../repositories/realtime-events.js';
+import { toCorrespondence, type CorrespondenceRow } from '../repositories/rows.js';
 
 export interface OutgoingEvent {
   id: string;
@@ -20,7 +21,17 @@ export interface Subscriber {
 const SWEEP_INTERVAL_MS = 5_000;
 const SWEEP_WINDOW_S = 60;
 
-const toOutgoing = (row: RealtimeEventRow): OutgoingEvent => ({ id: String(row.id), type: row.type, data: row.payload });
+/**
+ * An event as browsers get it. Entries written in one statement with their
+ * event (`CorrespondenceRepository.insertRecorded` / `updateAudited`) store
+ * the entry's row, snake_case; it gets its API shape here. Other events store
+ * the API shape already.
+ */
+function toOutgoing(row: RealtimeEventRow): OutgoingEvent {
+  const payload = row.payload as Record<string, unknown>;
+  const data = row.type.startsWith('correspondence.') && 'patient_id' in payload ? toCorrespondence(payload as unknown as CorrespondenceRow) : payload;
+  return { id: String(row.id), type: row.type, data };
+}
 
 /**
  * Fans committed events out to the SSE sessions allowed to see them. Each

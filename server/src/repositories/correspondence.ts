@@ -1,7 +1,7 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
 import type { Knex } from '../db/knex.js';
 import { prepared, statementName } from './prepared.js';
-import type { CorrespondenceRow, PatientRow, TenantRow } from './rows.js';
+import type { CorrespondenceRow } from './rows.js';
 
 export interface NewCorrespondence {
   tenant_id: string;
@@ -44,6 +44,46 @@ export interface AuditFields {
 /** SQL text of created_at with microseconds, UTC: the exact keyset value a cursor carries. */
 const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** The history query of one shape (which filters are set), with its audit insert: see {@link CorrespondenceRepository.history}. */
+function historySql(query: HistoryQuery): string {
+  const where = [
+    'c.tenant_id = ?',
+    'EXISTS (SELECT 1 FROM patient_access a WHERE a.patient_id = c.patient_id AND a.practitioner_id = ?)',
+    ...(query.patientId ? ['c.patient_id = ?'] : []),
+    ...(query.channel ? ['c.channel = ?'] : []),
+    ...(query.direction ? ['c.direction = ?'] : []),
+    ...(query.before ? ['(c.created_at, c.id) < (?::timestamptz, ?::uuid)'] : []),
+  ];
+  return `WITH page AS (
+      SELECT c.*, p.name AS patient_name, ${EXACT_CREATED_AT} AS cursor_at
+      FROM correspondence c JOIN patients p ON p.id = c.patient_id
+      WHERE ${where.join(' AND ')}
+      ORDER BY c.created_at DESC, c.id DESC LIMIT ?),
+    audited AS (
+      INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+      SELECT ?, ?, ?, patient_id, ?, ?, ?
+      FROM (SELECT DISTINCT patient_id FROM (SELECT patient_id FROM page ORDER BY created_at DESC, id DESC LIMIT ?) shown) seen
+      WHERE set_config('synchronous_commit', 'off', true) = 'off')
+    SELECT * FROM page ORDER BY created_at DESC, id DESC`;
+}
+
+/** An entry written with its audit rows and realtime event, and that event's id. */
+export type RecordedRow = CorrespondenceRow & { realtime_event_id: string };
+
+/**
+ * The rest of a statement whose CTE `c` inserted or updated one entry: its
+ * audit rows, its realtime event, and the entry with its patient's name and
+ * the event's id. The event carries the entry's row (`to_jsonb`); the realtime
+ * hub turns it into the API shape as it sends it (see `toOutgoing`).
+ */
+const RECORDED = `a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+         SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c),
+       named AS (SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c),
+       r AS (INSERT INTO realtime_events (tenant_id, patient_id, type, payload) SELECT tenant_id, patient_id, ?, to_jsonb(named) FROM named RETURNING id)
+       SELECT named.*, r.id AS realtime_event_id FROM named, r`;
+const recordedBindings = (audit: AuditFields, eventType: 'correspondence.created' | 'correspondence.updated') =>
+  [audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip, eventType];
+
 /** Every entry read or written comes back with its patient's name (entries are shown in lists spanning patients). */
 const PATIENT_NAME = '(SELECT p.name FROM patients p WHERE p.id = correspondence.patient_id) AS patient_name';
 const WITH_NAME = ['correspondence.*', PATIENT_NAME];
@@ -65,61 +105,29 @@ export class CorrespondenceRepository {
   }
 
   /**
-   * Inserts an entry, its first status event and its audit rows in one
-   * statement (one round trip instead of three, atomic even outside a
-   * transaction). A duplicate provider SID fails it whole with a unique violation.
+   * Inserts an entry, its first status event, its audit rows and its realtime
+   * event in one statement (one round trip instead of four, atomic even
+   * outside a transaction). A duplicate provider SID fails it whole with a
+   * unique violation. The caller NOTIFYs `realtime_event_id` after commit.
    */
-  async insertRecorded(
-    entry: NewCorrespondence,
-    audit: AuditFields,
-    db: Knex = this.db,
-  ): Promise<CorrespondenceRow> {
+  async insertRecorded(entry: NewCorrespondence, audit: AuditFields, db: Knex = this.db): Promise<RecordedRow> {
     const insert = db('correspondence')
       .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
       .returning('*')
       .toSQL();
     const sql = `WITH c AS (${insert.sql}),
        e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
-       a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-             SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c)
-       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`;
+       ${RECORDED}`;
     const result = await prepared(
       db,
       statementName('insert_recorded', sql),
-      db.raw(sql, [...insert.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never),
+      db.raw(sql, [...insert.bindings, ...recordedBindings(audit, 'correspondence.created')] as never),
     );
-    return (result.rows as CorrespondenceRow[])[0]!;
+    return (result.rows as RecordedRow[])[0]!;
   }
 
   async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {
     return this.one(db, { tenant_id: tenantId, id });
-  }
-
-  /**
-   * An entry with what sending it needs to know of its tenant (the number it
-   * sends from) and patient (opted out?), in one query: the outbox's read per message.
-   */
-  async findForSending(
-    tenantId: string,
-    id: string,
-  ): Promise<{ entry: CorrespondenceRow; tenant: Pick<TenantRow, 'id' | 'twilio_phone_number'> | null; patient: Pick<PatientRow, 'id' | 'opted_out'> | null } | undefined> {
-    const row = await this.db('correspondence as c')
-      .leftJoin('tenants as t', 't.id', 'c.tenant_id')
-      .leftJoin('patients as p', (j) => j.on('p.id', 'c.patient_id').andOn('p.tenant_id', 'c.tenant_id'))
-      .where({ 'c.tenant_id': tenantId, 'c.id': id })
-      .first('c.*', 'p.name as patient_name', 't.id as found_tenant_id', 't.twilio_phone_number as tenant_number', 'p.id as found_patient_id', 'p.opted_out as patient_opted_out');
-    if (!row) return undefined;
-    const { found_tenant_id, tenant_number, found_patient_id, patient_opted_out, ...entry } = row as CorrespondenceRow & {
-      found_tenant_id: string | null;
-      tenant_number: string | null;
-      found_patient_id: string | null;
-      patient_opted_out: boolean | null;
-    };
-    return {
-      entry,
-      tenant: found_tenant_id ? { id: found_tenant_id, twilio_phone_number: tenant_number } : null,
-      patient: found_patient_id ? { id: found_patient_id, opted_out: patient_opted_out === true } : null,
-    };
   }
 
   /** Locks an entry for a status change: by our id when the callback carries it, else by provider SID. */
@@ -141,22 +149,23 @@ export class CorrespondenceRepository {
     return row as CorrespondenceRow;
   }
 
-  /** Updates an entry and writes its audit rows in one statement; returns the row as `update` does. */
+  /**
+   * Updates an entry and writes its audit rows and realtime event in one
+   * statement; returns the row as `update` does, with the event's id to NOTIFY
+   * after commit. With `expected`, only if the entry still has those values
+   * (checked on the row as the update locks it); undefined when it has not.
+   */
   async updateAudited(
     id: string,
     changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
     audit: AuditFields,
     db: Knex = this.db,
-  ): Promise<CorrespondenceRow> {
-    const update = db('correspondence').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*').toSQL();
-    const result = await db.raw(
-      `WITH c AS (${update.sql}),
-       a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-             SELECT tenant_id, ?, ?, patient_id, ?, ?, ? FROM c)
-       SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c`,
-      [...update.bindings, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip] as never,
-    );
-    return (result.rows as CorrespondenceRow[])[0]!;
+    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>> = {},
+  ): Promise<RecordedRow | undefined> {
+    const update = db('correspondence').where({ ...expected, id }).update({ ...changes, updated_at: db.fn.now() }).returning('*').toSQL();
+    const sql = `WITH c AS (${update.sql}), ${RECORDED}`;
+    const result = await prepared(db, statementName('update_audited', sql), db.raw(sql, [...update.bindings, ...recordedBindings(audit, 'correspondence.updated')] as never));
+    return (result.rows as RecordedRow[])[0];
   }
 
   /** Records a status once per entry; false when it was already recorded (a duplicate webhook). */
@@ -196,23 +205,29 @@ export class CorrespondenceRepository {
     return (row as { patient_id: string } | undefined)?.patient_id ?? null;
   }
 
-  /** A page of history, newest first, only of patients the practitioner may see. */
-  async history(query: HistoryQuery): Promise<Array<CorrespondenceRow & { cursor_at: string }>> {
-    const q = this.db('correspondence as c')
-      .select('c.*', this.db.raw('p.name as patient_name'), this.db.raw(`${EXACT_CREATED_AT} as cursor_at`))
-      .join('patients as p', 'p.id', 'c.patient_id')
-      .where('c.tenant_id', query.tenantId)
-      .whereExists((sub) =>
-        sub
-          .from('patient_access as a')
-          .whereRaw('a.patient_id = c.patient_id')
-          .andWhere('a.practitioner_id', query.practitionerId),
-      );
-    if (query.patientId) q.andWhere('c.patient_id', query.patientId);
-    if (query.channel) q.andWhere('c.channel', query.channel);
-    if (query.direction) q.andWhere('c.direction', query.direction);
-    if (query.before) q.andWhereRaw('(c.created_at, c.id) < (?::timestamptz, ?::uuid)', query.before);
+  /**
+   * A page of history, newest first, only of patients the practitioner may
+   * see, and the audit rows for reading it, in one statement (one round trip;
+   * the audit is written exactly when the page holds rows, atomically with
+   * reading them). As for {@link AuditRepository.appendRead}, the statement's
+   * commit does not wait for the disk flush. `query.limit` rows are audited of
+   * the `query.limit` asked for; ask one more to learn whether a next page exists.
+   */
+  async history(query: HistoryQuery, audit: AuditFields & { audited: number }): Promise<Array<CorrespondenceRow & { cursor_at: string }>> {
     const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}`;
-    return prepared(this.db, shape, q.orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).limit(query.limit));
+    let sql = this.historySql.get(shape);
+    if (!sql) this.historySql.set(shape, (sql = historySql(query)));
+    const bindings: unknown[] = [query.tenantId, query.practitionerId];
+    if (query.patientId) bindings.push(query.patientId);
+    if (query.channel) bindings.push(query.channel);
+    if (query.direction) bindings.push(query.direction);
+    if (query.before) bindings.push(...query.before);
+    bindings.push(query.limit, query.tenantId, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip, audit.audited);
+    const result = await prepared(this.db, shape, this.db.raw(sql, bindings as never));
+    return result.rows as Array<CorrespondenceRow & { cursor_at: string }>;
   }
+
+  /** SQL text per history query shape (which filters are present): built once, then prepared by name. */
+  private readonly historySql = new Map<string, string>();
+
 }

@@ -24,8 +24,13 @@ export class RealtimeEventRepository {
       .insert({ tenant_id: event.tenantId, patient_id: event.patientId, type: event.type, payload: JSON.stringify(event.payload) })
       .returning('id');
     const id = String((row as { id: string }).id);
-    notifyAfterCommit(db, EVENTS_CHANNEL, id);
+    this.notifyCommitted(id, db);
     return id;
+  }
+
+  /** Tells every instance of an event `db` wrote (e.g. in the same statement as its entry), once `db` commits. */
+  notifyCommitted(id: string, db: Knex = this.db): void {
+    notifyAfterCommit(db, EVENTS_CHANNEL, id);
   }
 
   async byIds(ids: string[]): Promise<RealtimeEventRow[]> {

@@ -2,7 +2,7 @@ import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
-import type { CorrespondenceRepository, NewCorrespondence } from '../repositories/correspondence.js';
+import type { AuditFields, CorrespondenceRepository, NewCorrespondence } from '../repositories/correspondence.js';
 import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
 import type { PatientKey, PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -33,6 +33,8 @@ export interface ExternalEntry {
 
 const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actorType: actor.type, actorId: actor.id, action, requestId: actor.requestId, ip: actor.ip });
+
 /** The correspondence history: reading it, and writing entries so every browser sees them live. */
 export class CorrespondenceService {
   constructor(
@@ -46,7 +48,7 @@ export class CorrespondenceService {
   ) {}
 
   /**
-   * A page of history: one query, then one audit insert. The history query
+   * A page of history and its audit rows: one statement. The history query
    * itself only returns entries of patients the practitioner may see, so a
    * non-empty page for one patient proves access; only an empty page asks
    * whether the patient is visible at all (404 when not, as for a missing one).
@@ -56,13 +58,17 @@ export class CorrespondenceService {
       ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
       : undefined;
     if (options.patientId && !isUuid(options.patientId)) throw notFound('Patient');
-    const rows = await this.correspondence.history({ ...key, ...options, before, limit: options.limit + 1 });
-    if (options.patientId && rows.length === 0) await this.patientService.requireVisible(key, options.patientId);
+    const rows = await this.correspondence.history(
+      { ...key, ...options, before, limit: options.limit + 1 },
+      { ...auditFields(actor, 'correspondence.list'), audited: options.limit },
+    );
+    if (options.patientId && rows.length === 0) {
+      await this.patientService.requireVisible(key, options.patientId);
+      // An empty page of one patient's history is still a look at that patient.
+      await this.audit.appendRead(actor, 'correspondence.list', [options.patientId]);
+    }
     const pageRows = rows.slice(0, options.limit);
     const last = pageRows.at(-1);
-    // An empty page of one patient's history is still a look at that patient (visible: checked above).
-    const read = pageRows.length === 0 && options.patientId ? [options.patientId] : pageRows.map((r) => r.patient_id);
-    await this.audit.appendRead(actor, 'correspondence.list', read);
     return {
       items: pageRows.map(toCorrespondence),
       nextCursor: rows.length > options.limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
@@ -76,21 +82,16 @@ export class CorrespondenceService {
   }
 
   /**
-   * Insert an entry with its first status event and its audit rows in one
-   * statement, and announce it, inside the caller's transaction.
+   * Insert an entry with its first status event, its audit rows and its
+   * realtime event in one statement, inside the caller's transaction (or on its own: it is atomic).
    */
-  async createRecorded(entry: NewCorrespondence, actor: AuditActor, trx: Knex): Promise<CorrespondenceEntry> {
-    const row = await this.correspondence.insertRecorded(
-      entry,
-      { actorType: actor.type, actorId: actor.id, action: `correspondence.${entry.channel}.create`, requestId: actor.requestId, ip: actor.ip },
-      trx,
-    );
-    const created = toCorrespondence(row);
-    await this.events.publish({ tenantId: row.tenant_id, patientId: row.patient_id, type: 'correspondence.created', payload: created }, trx);
-    return created;
+  async createRecorded(entry: NewCorrespondence, actor: AuditActor, db: Knex): Promise<CorrespondenceEntry> {
+    const row = await this.correspondence.insertRecorded(entry, auditFields(actor, `correspondence.${entry.channel}.create`), db);
+    this.events.notifyCommitted(row.realtime_event_id, db);
+    return toCorrespondence(row);
   }
 
-  /** Update an entry, audit and announce it (one statement for the first two), inside the caller's transaction. */
+  /** Update an entry, audit and announce it in one statement, inside the caller's transaction. */
   async updateRecorded(
     id: string,
     changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
@@ -98,10 +99,27 @@ export class CorrespondenceService {
     action: string,
     trx: Knex,
   ): Promise<CorrespondenceEntry> {
-    const row = await this.correspondence.updateAudited(id, changes, { actorType: actor.type, actorId: actor.id, action, requestId: actor.requestId, ip: actor.ip }, trx);
-    const entry = toCorrespondence(row);
-    await this.events.publish({ tenantId: row.tenant_id, patientId: row.patient_id, type: 'correspondence.updated', payload: entry }, trx);
-    return entry;
+    const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), trx);
+    if (!row) throw new Error(`correspondence ${id} vanished while locked`);
+    this.events.notifyCommitted(row.realtime_event_id, trx);
+    return toCorrespondence(row);
+  }
+
+  /**
+   * The same, in one statement of its own, only if the entry still has the
+   * `expected` values; null (nothing written) when it has moved on.
+   */
+  async updateRecordedIf(
+    id: string,
+    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>>,
+    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    actor: AuditActor,
+    action: string,
+  ): Promise<CorrespondenceEntry | null> {
+    const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), this.db, expected);
+    if (!row) return null;
+    this.events.notifyCommitted(row.realtime_event_id);
+    return toCorrespondence(row);
   }
 
   /** Audit and publish a written row; returns its API shape. */

@@ -145,32 +145,58 @@ export class SmsService {
   /**
    * Applies a status report: recorded once per status (a duplicate is a no-op),
    * and the entry moves only forward, never out of a terminal status. Every
-   * change is published as `correspondence.updated`.
+   * change is published as `correspondence.updated`. `alsoInTransaction`
+   * runs in the same transaction whatever the outcome (the outbox finishes
+   * its row there: one commit for both).
    */
-  async applyStatus(update: StatusUpdate, actor: SystemActor): Promise<StatusOutcome> {
+  async applyStatus(update: StatusUpdate, actor: SystemActor, alsoInTransaction?: (trx: Knex) => Promise<unknown>): Promise<StatusOutcome> {
+    return this.db.transaction(async (trx) => {
+      const outcome = await this.applyStatusIn(trx, update, actor);
+      await alsoInTransaction?.(trx);
+      return outcome;
+    });
+  }
+
+  /**
+   * The provider accepted a message the outbox sent for a still-queued entry:
+   * its SID is recorded in one statement, which is all `applyStatus` would do
+   * with that 'queued' report (the entry was created with its 'queued' event).
+   * False, with nothing written, when the entry has moved on (e.g. its webhook
+   * came first): then the report goes through `applyStatus`.
+   */
+  async recordAccepted(entry: { id: string; tenantId: string }, sid: string, actor: SystemActor): Promise<boolean> {
+    const updated = await this.deps.correspondenceService.updateRecordedIf(
+      entry.id,
+      { status: 'queued', provider_sid: null },
+      { provider_sid: sid },
+      { ...actor, tenantId: entry.tenantId },
+      'correspondence.sms.status',
+    );
+    return updated !== null;
+  }
+
+  private async applyStatusIn(trx: Knex, update: StatusUpdate, actor: SystemActor): Promise<StatusOutcome> {
     const reference = update.reference && isUuid(update.reference) ? update.reference : null;
     if (!reference && !update.sid) return 'unknown';
     const { correspondence, correspondenceService } = this.deps;
-    return this.db.transaction(async (trx) => {
-      const row = await correspondence.lockForUpdate({ id: reference, providerSid: reference ? null : update.sid }, trx);
-      if (!row || row.channel !== 'sms' || row.direction !== 'outbound') return 'unknown';
-      // A report about another message than the one recorded (e.g. a stray duplicate) must not touch this entry.
-      if (update.sid && row.provider_sid && row.provider_sid !== update.sid) return 'unknown';
+    const row = await correspondence.lockForUpdate({ id: reference, providerSid: reference ? null : update.sid }, trx);
+    if (!row || row.channel !== 'sms' || row.direction !== 'outbound') return 'unknown';
+    // A report about another message than the one recorded (e.g. a stray duplicate) must not touch this entry.
+    if (update.sid && row.provider_sid && row.provider_sid !== update.sid) return 'unknown';
 
-      const recorded = await correspondence.recordEvent(
-        { correspondenceId: row.id, providerSid: update.sid ?? row.provider_sid, status: update.status, details: update.errorCode ? { errorCode: update.errorCode } : null },
-        trx,
-      );
-      const changes: { status?: Status; provider_sid?: string; error_code?: string } = {};
-      if (update.sid && !row.provider_sid) changes.provider_sid = update.sid;
-      if (recorded && canTransition(row.status, update.status)) {
-        changes.status = update.status;
-        if (update.errorCode) changes.error_code = update.errorCode;
-      }
-      if (Object.keys(changes).length === 0) return recorded ? 'stale' : 'duplicate';
-      await correspondenceService.updateRecorded(row.id, changes, { ...actor, tenantId: row.tenant_id }, 'correspondence.sms.status', trx);
-      return 'applied';
-    });
+    const recorded = await correspondence.recordEvent(
+      { correspondenceId: row.id, providerSid: update.sid ?? row.provider_sid, status: update.status, details: update.errorCode ? { errorCode: update.errorCode } : null },
+      trx,
+    );
+    const changes: { status?: Status; provider_sid?: string; error_code?: string } = {};
+    if (update.sid && !row.provider_sid) changes.provider_sid = update.sid;
+    if (recorded && canTransition(row.status, update.status)) {
+      changes.status = update.status;
+      if (update.errorCode) changes.error_code = update.errorCode;
+    }
+    if (Object.keys(changes).length === 0) return recorded ? 'stale' : 'duplicate';
+    await correspondenceService.updateRecorded(row.id, changes, { ...actor, tenantId: row.tenant_id }, 'correspondence.sms.status', trx);
+    return 'applied';
   }
 
   /**
@@ -186,8 +212,11 @@ export class SmsService {
     for (const tenant of tenants) {
       const patients = await this.deps.patients.findByPhone(tenant.id, from);
       if (patients.length === 0) continue;
+      const store = (db: Knex) => this.storeInbound(db, tenant, patients, { ...sms, from }, { ...actor, tenantId: tenant.id });
       try {
-        outcome = await this.db.transaction((trx) => this.storeInbound(trx, tenant, patients, { ...sms, from }, { ...actor, tenantId: tenant.id }));
+        // A plain reply from a number only one patient has is one statement, atomic by itself;
+        // shared numbers (a read before the write) and keywords (consent, a reply) need a transaction.
+        outcome = patients.length === 1 && smsKeyword(sms.body) === null ? await store(this.db) : await this.db.transaction(store);
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         outcome = 'duplicate';
@@ -213,13 +242,14 @@ export class SmsService {
   }
 
   /**
-   * A duplicate SID is caught by the unique index (the transaction fails with
-   * a unique violation, reported as 'duplicate'), not by a read before the insert.
+   * Runs in `db`: a transaction, or the pool for a lone plain reply. A
+   * duplicate SID is caught by the unique index (the statement fails with a
+   * unique violation, reported as 'duplicate'), not by a read before the insert.
    */
-  private async storeInbound(trx: Knex, tenant: TenantRow, patients: PatientRow[], sms: InboundSms, actor: AuditActor): Promise<InboundOutcome> {
+  private async storeInbound(db: Knex, tenant: TenantRow, patients: PatientRow[], sms: InboundSms, actor: AuditActor): Promise<InboundOutcome> {
     const { correspondence, correspondenceService } = this.deps;
     // A number several patients share (a family phone): the reply goes to whoever was texted last.
-    const patientId = patients.length > 1 ? ((await correspondence.lastTextedPatient(patients.map((p) => p.id), trx)) ?? patients[0]!.id) : patients[0]!.id;
+    const patientId = patients.length > 1 ? ((await correspondence.lastTextedPatient(patients.map((p) => p.id), db)) ?? patients[0]!.id) : patients[0]!.id;
     const entry = await correspondenceService.createRecorded(
       {
         tenant_id: tenant.id,
@@ -234,7 +264,7 @@ export class SmsService {
         segments: countSmsSegments(sms.body).segments,
       },
       actor,
-      trx,
+      db,
     );
 
     const keyword = smsKeyword(sms.body);
@@ -243,14 +273,14 @@ export class SmsService {
       const optedOut = keyword === 'opt_out';
       for (const patient of patients) {
         if (patient.opted_out === optedOut) continue;
-        const updated = await this.deps.patients.setOptOut(patient.id, optedOut, trx);
+        const updated = await this.deps.patients.setOptOut(patient.id, optedOut, db);
         if (!updated) continue;
-        await this.deps.audit.append(actor, optedOut ? 'patient.sms_opt_out' : 'patient.sms_opt_in', [patient.id], trx);
-        await this.deps.events.publish({ tenantId: tenant.id, patientId: patient.id, type: 'patient.updated', payload: toPatient(updated) }, trx);
+        await this.deps.audit.append(actor, optedOut ? 'patient.sms_opt_out' : 'patient.sms_opt_in', [patient.id], db);
+        await this.deps.events.publish({ tenantId: tenant.id, patientId: patient.id, type: 'patient.updated', payload: toPatient(updated) }, db);
       }
     } else if (keyword === 'help') {
       const reply = tenant.help_reply ?? `${tenant.name}: reply STOP to stop messages, START to receive them again.`;
-      await this.queue(trx, { tenantId: tenant.id, patientId, practitionerId: null, phone: sms.from, body: reply }, actor);
+      await this.queue(db, { tenantId: tenant.id, patientId, practitionerId: null, phone: sms.from, body: reply }, actor);
     }
     return 'stored';
   }
