@@ -69,6 +69,10 @@ export async function startServer(kind: 'pglite' | 'postgres', options: TestServ
   await app.start();
   const server: Server = createServer(app.koa.callback());
   server.on('clientError', answerClientError);
+  // As the binary does (src/bin/server.ts): the client, not the server, ends an idle kept-alive
+  // connection. With Node's 5 s default, a test whose event loop was busy for seconds (starting a
+  // second PGlite server) could send on a connection the server was closing: "fetch failed".
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -9,6 +9,37 @@ import { MESSAGE_CREATE, startTwilioWithFaults } from '../../server/test/twilio-
 import { startRealServer, type RunningServer } from './harness.js';
 
 /**
+ * Sends `items`, `inFlight` at a time, and SIGKILLs `server` as soon as
+ * `killWhen()` holds after an answer. A request the kill cuts short throws
+ * and stays unanswered (the client, or Twilio, retries it later).
+ */
+async function sendUntilKilled<T>(
+  server: RunningServer,
+  items: readonly T[],
+  options: { inFlight: number; killWhen: () => boolean },
+  send: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let killed = false;
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: options.inFlight }, async () => {
+      for (let item = queue.shift(); item !== undefined && !killed; item = queue.shift()) {
+        try {
+          await send(item);
+        } catch {
+          // the server died under this request: it stays unanswered
+        }
+        if (!killed && options.killWhen()) {
+          killed = true;
+          server.process.kill('SIGKILL');
+        }
+      }
+    }),
+  );
+  await server.stop('SIGKILL');
+}
+
+/**
  * kill -9 in the middle of a burst of SMS: with the sandbox slow and flaky, the
  * server process is SIGKILLed while requests are in flight, restarted on the
  * same data, and the client retries every unanswered request with its
@@ -58,24 +89,7 @@ describe('crash survival', { timeout: 240_000 }, () => {
 
     // Eight requests in flight at a time; SIGKILL once a third have been answered.
     const first = server;
-    let killed = false;
-    const queue = [...burst];
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        for (let item = queue.shift(); item && !killed; item = queue.shift()) {
-          try {
-            await send(first.url, item);
-          } catch {
-            // the server died under this request: it stays unanswered
-          }
-          if (!killed && answered.size >= 14) {
-            killed = true;
-            first.process.kill('SIGKILL');
-          }
-        }
-      }),
-    );
-    await first.stop('SIGKILL');
+    await sendUntilKilled(first, burst, { inFlight: 8, killWhen: () => answered.size >= 14 }, (item) => send(first.url, item));
     assert.ok(answered.size < burst.length, 'the kill left requests unanswered');
 
     server = await startRealServer(env, dataDir);
@@ -312,24 +326,9 @@ describe('crash during webhooks', { timeout: 120_000 }, () => {
 
     // Six in flight at a time, as Twilio's webhooks arrive; SIGKILL once a third are answered.
     const answered = new Set<Hook>();
-    const queue = [...hooks];
-    let killed = false;
-    await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        for (let hook = queue.shift(); hook && !killed; hook = queue.shift()) {
-          try {
-            if ((await twilioWebhook(first.url, hook.path, hook.params)) === 200) answered.add(hook);
-          } catch {
-            // the process died under this webhook: no answer, so Twilio will retry it
-          }
-          if (!killed && answered.size >= hooks.length / 3) {
-            killed = true;
-            first.process.kill('SIGKILL');
-          }
-        }
-      }),
-    );
-    await first.stop('SIGKILL');
+    await sendUntilKilled(first, hooks, { inFlight: 6, killWhen: () => answered.size >= hooks.length / 3 }, async (hook) => {
+      if ((await twilioWebhook(first.url, hook.path, hook.params)) === 200) answered.add(hook);
+    });
     assert.ok(answered.size < hooks.length, 'the kill left webhooks unanswered');
 
     server = await startRealServer(env, dataDir);

@@ -127,24 +127,4 @@ export class CallRepository {
   async events(callId: string, db: Knex = this.db): Promise<CallEventRow[]> {
     return db<CallEventRow>('call_events').where({ call_id: callId }).orderBy([{ column: 'occurred_at' }, { column: 'id' }]);
   }
-
-  /** Writes the call's outcome onto its correspondence entry. */
-  async updateEntry(
-    correspondenceId: string,
-    changes: {
-      status?: string;
-      duration_seconds?: number | null;
-      session?: Record<string, unknown>;
-      provider_sid?: string;
-      error_code?: string | null;
-      recording_sid?: string;
-      notes?: string | null;
-    },
-    db: Knex = this.db,
-  ): Promise<void> {
-    const { session, ...rest } = changes;
-    await db('correspondence')
-      .where({ id: correspondenceId })
-      .update({ ...rest, ...(session ? { session: JSON.stringify(session) } : {}), updated_at: db.raw('clock_timestamp()') });
-  }
 }

@@ -21,6 +21,18 @@ export interface NewCorrespondence {
   created_at?: Date;
 }
 
+/** What a call or video visit changes on its entry. */
+export interface EntryChanges {
+  status?: string;
+  duration_seconds?: number | null;
+  session?: Record<string, unknown>;
+  provider_sid?: string;
+  error_code?: string | null;
+  recording_sid?: string;
+  notes?: string | null;
+  contact?: string | null;
+}
+
 export interface HistoryQuery {
   tenantId: string;
   practitionerId: string;
@@ -90,6 +102,9 @@ const WITH_NAME = ['correspondence.*', PATIENT_NAME];
 
 /** The correspondence history and its status events. */
 export class CorrespondenceRepository {
+  /** SQL text per history query shape (which filters are present): built once, then prepared by name. */
+  private readonly historySql = new Map<string, string>();
+
   constructor(private readonly db: Knex) {}
 
   private one(db: Knex, where: Record<string, string>, lock = false): Promise<CorrespondenceRow | undefined> {
@@ -137,16 +152,17 @@ export class CorrespondenceRepository {
     return undefined;
   }
 
-  async update(
-    id: string,
-    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
-    db: Knex = this.db,
-  ): Promise<CorrespondenceRow> {
-    const [row] = await db('correspondence')
+  /**
+   * Changes an entry's fields inside a call's or video visit's transaction
+   * (which audits and announces it). `updated_at` is the statement's clock,
+   * not the transaction's start, so several changes in one transaction keep
+   * their order for clients that drop older updates.
+   */
+  async updateEntry(id: string, changes: EntryChanges, db: Knex = this.db): Promise<void> {
+    const { session, ...rest } = changes;
+    await db('correspondence')
       .where({ id })
-      .update({ ...changes, updated_at: db.fn.now() })
-      .returning(WITH_NAME.map((c) => db.raw(c)) as never);
-    return row as CorrespondenceRow;
+      .update({ ...rest, ...(session ? { session: JSON.stringify(session) } : {}), updated_at: db.raw('clock_timestamp()') });
   }
 
   /**
@@ -226,8 +242,4 @@ export class CorrespondenceRepository {
     const result = await prepared(this.db, shape, this.db.raw(sql, bindings as never));
     return result.rows as Array<CorrespondenceRow & { cursor_at: string }>;
   }
-
-  /** SQL text per history query shape (which filters are present): built once, then prepared by name. */
-  private readonly historySql = new Map<string, string>();
-
 }

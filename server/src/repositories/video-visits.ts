@@ -134,16 +134,4 @@ export class VideoVisitRepository {
   async events(visitId: string, db: Knex = this.db): Promise<VisitEventRow[]> {
     return db<VisitEventRow>('video_visit_events').where({ visit_id: visitId }).orderBy([{ column: 'occurred_at' }, { column: 'id' }]);
   }
-
-  /** Writes the visit's summary onto its correspondence entry. */
-  async updateEntry(
-    correspondenceId: string,
-    changes: { status?: string; duration_seconds?: number | null; session?: Record<string, unknown>; contact?: string | null },
-    db: Knex = this.db,
-  ): Promise<void> {
-    const { session, ...rest } = changes;
-    await db('correspondence')
-      .where({ id: correspondenceId })
-      .update({ ...rest, ...(session ? { session: JSON.stringify(session) } : {}), updated_at: db.fn.now() });
-  }
 }

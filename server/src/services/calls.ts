@@ -7,7 +7,7 @@ import { conflict, notFound, unavailable, unprocessable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
 import type { CallChanges, CallEventRow, CallRepository, CallRow, NewCallEvent } from '../repositories/calls.js';
-import type { CorrespondenceRepository } from '../repositories/correspondence.js';
+import type { CorrespondenceRepository, EntryChanges } from '../repositories/correspondence.js';
 import { isUuid } from '../repositories/cursor.js';
 import type { PatientKey } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -591,7 +591,7 @@ export class CallService {
     const call = await this.requireVisible(key, callId);
     return this.db.transaction(async (trx) => {
       const value = notes && notes.trim() ? notes : null;
-      await this.deps.calls.updateEntry(call.correspondence_id, { notes: value }, trx);
+      await this.deps.correspondence.updateEntry(call.correspondence_id, { notes: value }, trx);
       const row = await this.deps.correspondence.findById(call.tenant_id, call.correspondence_id, trx);
       return this.deps.correspondenceService.announce(row!, 'correspondence.updated', actor, 'correspondence.voice.notes', trx);
     });
@@ -699,7 +699,7 @@ export class CallService {
       ...(ended && summary.endedBy ? { endedBy: summary.endedBy } : {}),
       ...(summary.recordingSid ? { recordingDurationSeconds: summary.recordingDurationSeconds } : {}),
     };
-    const changes: Parameters<CallRepository['updateEntry']>[1] = {};
+    const changes: EntryChanges = {};
     const moves = canTransition(row.status, call.status);
     if (moves) changes.status = call.status;
     const duration = ended ? call.duration_seconds : null;
@@ -712,7 +712,7 @@ export class CallService {
     if (moves) {
       await correspondence.recordEvent({ correspondenceId: row.id, providerSid: call.patient_call_sid, status: call.status }, trx);
     }
-    await calls.updateEntry(row.id, changes, trx);
+    await correspondence.updateEntry(row.id, changes, trx);
     const updated = await correspondence.findById(call.tenant_id, row.id, trx);
     const auditActor: AuditActor = { ...actor, tenantId: call.tenant_id };
     await correspondenceService.announce(updated!, 'correspondence.updated', auditActor, `correspondence.voice.${event.kind}`, trx);

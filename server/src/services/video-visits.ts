@@ -4,7 +4,7 @@ import type { Knex } from '../db/knex.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
-import type { CorrespondenceRepository } from '../repositories/correspondence.js';
+import type { CorrespondenceRepository, EntryChanges } from '../repositories/correspondence.js';
 import { isUuid } from '../repositories/cursor.js';
 import type { PatientKey } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -284,7 +284,7 @@ export class VideoVisitService {
       const locked = await visits.lock(visit.id, trx);
       const row = locked && (await this.deps.correspondence.findById(locked.tenant_id, locked.correspondence_id, trx));
       if (!row) return;
-      await visits.updateEntry(row.id, { contact: entry.contact, session: { ...row.session, linkSentAt: entry.createdAt } }, trx);
+      await this.deps.correspondence.updateEntry(row.id, { contact: entry.contact, session: { ...row.session, linkSentAt: entry.createdAt } }, trx);
       const updated = await this.deps.correspondence.findById(row.tenant_id, row.id, trx);
       await this.deps.correspondenceService.announce(updated!, 'correspondence.updated', actor, 'correspondence.video.link_sent', trx);
     });
@@ -437,12 +437,12 @@ export class VideoVisitService {
       if (!moves && entryRow.duration_seconds === summary.durationSeconds && canonicalJson(previous) === canonicalJson(session)) {
         return toCorrespondence(entryRow);
       }
-      const changes: Parameters<VideoVisitRepository['updateEntry']>[1] = { session, duration_seconds: summary.durationSeconds };
+      const changes: EntryChanges = { session, duration_seconds: summary.durationSeconds };
       if (moves) {
         changes.status = summary.status;
         await correspondence.recordEvent({ correspondenceId: entryRow.id, providerSid: visit.room_sid, status: summary.status }, trx);
       }
-      await visits.updateEntry(entryRow.id, changes, trx);
+      await correspondence.updateEntry(entryRow.id, changes, trx);
       const updatedEntry = await correspondence.findById(visit.tenant_id, entryRow.id, trx);
       const entry = await correspondenceService.announce(updatedEntry!, 'correspondence.updated', auditActor, `correspondence.video.${event.kind}`, trx);
       await events.publish({ tenantId: visit.tenant_id, patientId: visit.patient_id, type: 'video.updated', payload: this.view(updatedVisit, { ...summary, status }) }, trx);

@@ -174,22 +174,10 @@ export const callDialogStyles = css`
   .confirm {
     display: grid;
     gap: 0.5rem;
-    padding: 0.875rem 1rem;
-    border: 1px solid var(--_care-color-danger);
-    border-radius: var(--_care-radius);
-    background: var(--_care-color-danger-surface);
-  }
-  .confirm p {
-    margin: 0;
-  }
-  .confirm-title {
-    font-weight: 700;
   }
   .confirm-actions {
-    display: flex;
     flex-wrap: wrap;
     justify-content: flex-end;
-    gap: 0.5rem;
   }
 
   @media (max-width: 420px) {

@@ -7,6 +7,7 @@ import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-ev
 import { formatDuration } from '../format.js';
 import { alertIcon, voiceIcon } from '../icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
+import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { hangUpIcon, micIcon, micOffIcon, pauseIcon, playIcon } from './call-icons.js';
@@ -61,7 +62,7 @@ const isMicrophoneError = (error: unknown): error is MicrophoneError => (error a
  */
 @localized()
 export class CareCallDialog extends PatientDialogElement {
-  static override styles = [tokens, base, callDialogStyles];
+  static override styles = [tokens, base, confirmPanel, callDialogStyles];
 
   @state() private phase: Phase = 'setup';
   @state() private call: StartedCall | null = null;

@@ -109,6 +109,8 @@ export class CareCorrespondenceList extends LitElement {
   @state() private tailHostReady = false;
   /** Plain rows: watches the row {@link PREFETCH_ROWS} from the end, to load the next page as it comes into view. */
   private nearEndObserver?: IntersectionObserver;
+  /** The row {@link nearEndObserver} watches, if any. */
+  private watchedRow: Element | undefined;
   private nextCursor: string | null = null;
   /** Bumped on every reload, so answers to superseded requests are dropped. */
   private generation = 0;
@@ -131,6 +133,7 @@ export class CareCorrespondenceList extends LitElement {
     this.unsubscribe = undefined;
     this.nearEndObserver?.disconnect();
     this.nearEndObserver = undefined;
+    this.watchedRow = undefined;
   }
 
   private ensureVirtualizer(): void {
@@ -169,10 +172,13 @@ export class CareCorrespondenceList extends LitElement {
    * them, the virtualizer's range events do).
    */
   private watchNearEnd(): void {
-    this.nearEndObserver?.disconnect();
     const near = this.entries.length - PREFETCH_ROWS;
-    if (near >= PLAIN_ROWS || this.loadState !== 'ready' || !this.nextCursor || typeof IntersectionObserver !== 'function') return;
-    const target = this.renderRoot.querySelectorAll('[role="listitem"]')[Math.max(0, near)];
+    const watching = near < PLAIN_ROWS && this.loadState === 'ready' && !!this.nextCursor && typeof IntersectionObserver === 'function';
+    const target = watching ? this.renderRoot.querySelectorAll('[role="listitem"]')[Math.max(0, near)] : undefined;
+    // Most renders (a live update, the stream's state) leave the row to watch as it was.
+    if (target === this.watchedRow) return;
+    this.nearEndObserver?.disconnect();
+    this.watchedRow = target;
     if (!target) return;
     this.nearEndObserver ??= new IntersectionObserver((records) => {
       if (records.some((r) => r.isIntersecting)) void this.loadMore();

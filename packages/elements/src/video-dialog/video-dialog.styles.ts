@@ -113,20 +113,6 @@ export const videoDialogStyles = css`
     justify-content: space-between;
     gap: 0.75rem 1.5rem;
     margin-bottom: 1rem;
-    padding: 0.875rem 1rem;
-    border: 1px solid var(--_care-color-danger);
-    border-radius: var(--_care-radius);
-    background: var(--_care-color-danger-surface);
-  }
-  .confirm p {
-    margin: 0;
-  }
-  .confirm-title {
-    font-weight: 700;
-  }
-  .confirm-actions {
-    display: flex;
-    gap: 0.5rem;
   }
   .button.danger {
     background: var(--_care-video-end);

@@ -10,6 +10,7 @@ import { alertIcon, smsIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { formatDuration, keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
+import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { copyIcon, hangUpIcon } from '../video-icons.js';
@@ -73,7 +74,7 @@ const COPIED_MS = 4000;
  */
 @localized()
 export class CareVideoDialog extends PatientDialogElement {
-  static override styles = [tokens, videoTokens, base, videoCallStyles, videoDialogStyles];
+  static override styles = [tokens, videoTokens, base, videoCallStyles, confirmPanel, videoDialogStyles];
 
   @state() private phase: Phase = 'pick';
   @state() private visit: VideoVisit | null = null;
