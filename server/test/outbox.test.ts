@@ -113,6 +113,33 @@ for (const kind of databases()) {
       }
     });
 
+    test('sends that finish together are marked done together, each once', async () => {
+      await server.app.outbox.stop();
+      // Rows marked done per finishing statement (its bindings: 4 values, the ids, the worker, the state).
+      const finished: number[] = [];
+      const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
+        if (/^update "outbox" set "state" = (\?|\$1)/i.test(q.sql) && q.bindings?.[0] === 'done') finished.push((q.bindings?.length ?? 0) - 6);
+      };
+      server.db.knex.on('query', onQuery);
+      const concurrency = server.config.outbox.concurrency;
+      server.config.outbox.concurrency = 12;
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i += 1) ids.push((await send('Aiko Tanaka', `batch ${i}`)).body.id);
+        await server.app.outbox.start();
+        await waitUntil(async () => Number((await server.db.knex('outbox').whereIn('correspondence_id', ids).andWhere({ state: 'done' }).count({ n: '*' }))[0]!.n) === ids.length, 10_000, 'all done');
+        for (const id of ids) assert.equal(await sandboxCopies(id), 1);
+        assert.ok(finished.some((n) => n > 1), `some sends that finished in the same tick share one statement: ${JSON.stringify(finished)}`);
+        assert.equal(finished.reduce((a, b) => a + b, 0), ids.length, 'each row is marked done once');
+        const rows = await server.db.knex('outbox').whereIn('correspondence_id', ids);
+        assert.ok(rows.every((r) => r.in_flight === false && r.locked_until === null && r.attempts === 1));
+      } finally {
+        server.db.knex.off('query', onQuery);
+        server.config.outbox.concurrency = concurrency;
+        await server.app.outbox.start();
+      }
+    });
+
     test('a message queued before the patient opted out is not sent', async () => {
       await server.app.outbox.stop();
       let id: string;

@@ -33,6 +33,8 @@ export class OutboxWorker {
   private unlisten: (() => Promise<void>) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private readonly actor: SystemActor = { type: 'system', id: 'outbox', requestId: null, ip: null };
+  /** Sent rows to mark done, with the sends waiting on it: one statement per tick for all of them. */
+  private sentRows: Array<{ id: string; settle: (held: boolean) => void; fail: (error: unknown) => void }> = [];
 
   constructor(
     private readonly deps: {
@@ -170,7 +172,7 @@ export class OutboxWorker {
       // The usual answer, 'queued' for a queued entry, is one statement; anything else is a status report like a webhook's,
       // applied in a transaction that also ends the outbox row.
       if (message.status === 'queued' && (await sms.recordAccepted({ id: entry.id, tenantId: row.tenant_id }, message.sid, this.actor))) {
-        await this.finish(row, 'done');
+        await this.finishSent(row);
       } else {
         await sms.applyStatus({ reference: entry.id, sid: message.sid, status: message.status, errorCode: message.errorCode }, this.actor, (trx) =>
           this.finish(row, 'done', null, trx),
@@ -197,6 +199,30 @@ export class OutboxWorker {
 
   private async fail(row: ClaimedRow, correspondenceId: string, code: string, reason: string): Promise<void> {
     await this.deps.sms.applyStatus({ reference: correspondenceId, status: 'failed', errorCode: code }, this.actor, (trx) => this.finish(row, 'failed', reason, trx));
+  }
+
+  /**
+   * Marks a sent row done together with the other sends that finished in the
+   * same tick. Should this fail, or the process die first, the row's lease
+   * runs out and the next attempt finds the message at the provider (the row
+   * is in flight), records it and sends nothing twice.
+   */
+  private async finishSent(row: ClaimedRow): Promise<void> {
+    const held = await new Promise<boolean>((settle, fail) => {
+      if (this.sentRows.push({ id: row.id, settle, fail }) === 1) setImmediate(() => void this.flushSent());
+    });
+    if (!held) this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
+  }
+
+  private async flushSent(): Promise<void> {
+    const batch = this.sentRows;
+    this.sentRows = [];
+    try {
+      const held = new Set(await this.deps.repos.outbox.finishSent(batch.map((b) => b.id), this.workerId));
+      for (const b of batch) b.settle(held.has(b.id));
+    } catch (error) {
+      for (const b of batch) b.fail(error);
+    }
   }
 
   private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null, db?: Knex): Promise<void> {

@@ -116,6 +116,16 @@ export class OutboxRepository {
     return n > 0;
   }
 
+  /** Marks sent rows done in one statement, of those this worker still holds; returns the ids it held. */
+  async finishSent(ids: string[], workerId: string): Promise<string[]> {
+    const rows: Array<{ id: string | number }> = await this.db('outbox')
+      .whereIn('id', ids)
+      .andWhere({ locked_by: workerId, state: 'pending' })
+      .update({ state: 'done', in_flight: false, locked_until: null, last_error: null, updated_at: this.db.fn.now() })
+      .returning('id');
+    return rows.map((r) => String(r.id));
+  }
+
   /** Puts a row back for a later attempt. `inFlight`: the failed attempt may have reached the provider. */
   async retryLater(id: string, workerId: string, delayMs: number, inFlight: boolean, lastError: string): Promise<boolean> {
     const n = await this.db('outbox')
