@@ -56,7 +56,8 @@ export async function benchWebhooks(): Promise<Section> {
     const bareSql = await bareSqlServer(database.url, statements, {
       vary: (bindings, n) => bindings.map((b) => (b === sampleSid ? `SM${'a'.repeat(16)}${n.toString(16).padStart(16, '0')}` : b)),
     });
-    const ceiling = await load(bareSql.url, { connections: CONNECTIONS, warmupSeconds: 2 });
+    // The same signed POSTs, so the load generator costs what it costs against the app.
+    const ceiling = await load(bareSql.url.replace(/\/$/, ''), { connections: CONNECTIONS, requests, warmupSeconds: 2 });
     await bareSql.close();
     const ingest = await load(server.url, { connections: CONNECTIONS, requests, warmupSeconds: 2 });
     const stored = await server.db.knex('correspondence').where({ direction: 'inbound' }).andWhere('body', 'like', 'Bench reply %').count<{ count: string }[]>('id as count');
@@ -83,7 +84,7 @@ export async function benchWebhooks(): Promise<Section> {
       ],
       notes: [
         `8 s after 2 s of warm-up, requests made and signed in autocannon's worker thread, senders spread over ${fmt(SENDERS)} patients; ${stored[0]!.count} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
-        'Per webhook: tenants by number remembered for 5 s, the sender looked up, then one statement (atomic by itself, no BEGIN / COMMIT) writing the entry, its status event, its audit row and its realtime event, durably; NOTIFYs are coalesced after commit. The bare-handler line replays those statements, captured from the app, with a fresh MessageSid each, on a pg pool of 10 and without HTTP body parsing or signature checks.',
+        'Per webhook: tenants by number remembered for 5 s, the sender looked up, then one statement (atomic by itself, no BEGIN / COMMIT) writing the entry, its status event, its audit row and its realtime event, durably; NOTIFYs are coalesced after commit. The bare-handler line replays those statements, captured from the app, with a fresh MessageSid each, on a pg pool of 10, for the same signed POSTs, without reading their bodies or checking their signatures.',
       ],
     };
   } finally {
