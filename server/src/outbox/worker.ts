@@ -139,7 +139,7 @@ export class OutboxWorker {
     const { entry, tenant, patient } = row;
     // Nothing left to do: gone, or already past queued with the provider (e.g. its webhook came first).
     if (!entry || (entry.status !== 'queued' && entry.provider_sid) || entry.status === 'failed') {
-      await repos.outbox.finish(row.id, this.workerId, 'done');
+      await this.finish(row, 'done');
       return;
     }
     if (!tenant || !patient || !entry.contact || entry.body === null) {
@@ -211,14 +211,14 @@ export class OutboxWorker {
     const held = await new Promise<boolean>((settle, fail) => {
       if (this.sentRows.push({ id: row.id, settle, fail }) === 1) setImmediate(() => void this.flushSent());
     });
-    if (!held) this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
+    if (!held) this.leaseLost(row);
   }
 
   private async flushSent(): Promise<void> {
     const batch = this.sentRows;
     this.sentRows = [];
     try {
-      const held = new Set(await this.deps.repos.outbox.finishSent(batch.map((b) => b.id), this.workerId));
+      const held = new Set(await this.deps.repos.outbox.finish(batch.map((b) => b.id), this.workerId, 'done'));
       for (const b of batch) b.settle(held.has(b.id));
     } catch (error) {
       for (const b of batch) b.fail(error);
@@ -226,7 +226,11 @@ export class OutboxWorker {
   }
 
   private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null, db?: Knex): Promise<void> {
-    const held = await this.deps.repos.outbox.finish(row.id, this.workerId, state, reason, db);
-    if (!held) this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
+    const held = await this.deps.repos.outbox.finish([row.id], this.workerId, state, reason, db);
+    if (held.length === 0) this.leaseLost(row);
+  }
+
+  private leaseLost(row: ClaimedRow): void {
+    this.deps.logger.warn({ outboxId: row.id }, 'outbox lease expired before the row was finished');
   }
 }

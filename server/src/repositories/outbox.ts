@@ -108,20 +108,15 @@ export class OutboxRepository {
     );
   }
 
-  /** Finishes a row this worker still holds; false when its lease was lost to another worker. */
-  async finish(id: string, workerId: string, state: 'done' | 'failed', lastError: string | null = null, db: Knex = this.db): Promise<boolean> {
-    const n = await db('outbox')
-      .where({ id, locked_by: workerId, state: 'pending' })
-      .update({ state, in_flight: false, locked_until: null, last_error: lastError, updated_at: db.fn.now() });
-    return n > 0;
-  }
-
-  /** Marks sent rows done in one statement, of those this worker still holds; returns the ids it held. */
-  async finishSent(ids: string[], workerId: string): Promise<string[]> {
-    const rows: Array<{ id: string | number }> = await this.db('outbox')
+  /**
+   * Finishes rows this worker still holds, in one statement; returns the ids
+   * it held (a row missing from them had its lease lost to another worker).
+   */
+  async finish(ids: string[], workerId: string, state: 'done' | 'failed', lastError: string | null = null, db: Knex = this.db): Promise<string[]> {
+    const rows: Array<{ id: string | number }> = await db('outbox')
       .whereIn('id', ids)
       .andWhere({ locked_by: workerId, state: 'pending' })
-      .update({ state: 'done', in_flight: false, locked_until: null, last_error: null, updated_at: this.db.fn.now() })
+      .update({ state, in_flight: false, locked_until: null, last_error: lastError, updated_at: db.fn.now() })
       .returning('id');
     return rows.map((r) => String(r.id));
   }

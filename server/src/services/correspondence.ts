@@ -99,10 +99,9 @@ export class CorrespondenceService {
     action: string,
     trx: Knex,
   ): Promise<CorrespondenceEntry> {
-    const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), trx);
-    if (!row) throw new Error(`correspondence ${id} vanished while locked`);
-    this.events.notifyCommitted(row.realtime_event_id, trx);
-    return toCorrespondence(row);
+    const entry = await this.updateRecordedIn(trx, id, {}, changes, actor, action);
+    if (!entry) throw new Error(`correspondence ${id} vanished while locked`);
+    return entry;
   }
 
   /**
@@ -116,9 +115,20 @@ export class CorrespondenceService {
     actor: AuditActor,
     action: string,
   ): Promise<CorrespondenceEntry | null> {
-    const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), this.db, expected);
+    return this.updateRecordedIn(this.db, id, expected, changes, actor, action);
+  }
+
+  private async updateRecordedIn(
+    db: Knex,
+    id: string,
+    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>>,
+    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    actor: AuditActor,
+    action: string,
+  ): Promise<CorrespondenceEntry | null> {
+    const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), db, expected);
     if (!row) return null;
-    this.events.notifyCommitted(row.realtime_event_id);
+    this.events.notifyCommitted(row.realtime_event_id, db);
     return toCorrespondence(row);
   }
 

@@ -15,7 +15,7 @@ import { toCorrespondence, toPatient, type PatientRow, type TenantRow } from '..
 import type { TenantRepository } from '../repositories/tenants.js';
 import type { CorrespondenceService } from './correspondence.js';
 import type { PatientService } from './patients.js';
-import { smsKeyword } from './sms-keywords.js';
+import { smsKeyword, type SmsKeyword } from './sms-keywords.js';
 
 /** Who made a change that no signed-in caller made (a webhook, the outbox, the sandbox). */
 export type SystemActor = Omit<AuditActor, 'tenantId'>;
@@ -146,12 +146,15 @@ export class SmsService {
    * Applies a status report: recorded once per status (a duplicate is a no-op),
    * and the entry moves only forward, never out of a terminal status. Every
    * change is published as `correspondence.updated`. `alsoInTransaction`
-   * runs in the same transaction whatever the outcome (the outbox finishes
-   * its row there: one commit for both).
+   * runs in the same transaction whatever the outcome of a report that names
+   * an entry (the outbox finishes its row there: one commit for both).
    */
   async applyStatus(update: StatusUpdate, actor: SystemActor, alsoInTransaction?: (trx: Knex) => Promise<unknown>): Promise<StatusOutcome> {
+    const reference = update.reference && isUuid(update.reference) ? update.reference : null;
+    // A report naming no entry needs no transaction.
+    if (!reference && !update.sid) return 'unknown';
     return this.db.transaction(async (trx) => {
-      const outcome = await this.applyStatusIn(trx, update, actor);
+      const outcome = await this.applyStatusIn(trx, reference, update, actor);
       await alsoInTransaction?.(trx);
       return outcome;
     });
@@ -175,9 +178,7 @@ export class SmsService {
     return updated !== null;
   }
 
-  private async applyStatusIn(trx: Knex, update: StatusUpdate, actor: SystemActor): Promise<StatusOutcome> {
-    const reference = update.reference && isUuid(update.reference) ? update.reference : null;
-    if (!reference && !update.sid) return 'unknown';
+  private async applyStatusIn(trx: Knex, reference: string | null, update: StatusUpdate, actor: SystemActor): Promise<StatusOutcome> {
     const { correspondence, correspondenceService } = this.deps;
     const row = await correspondence.lockForUpdate({ id: reference, providerSid: reference ? null : update.sid }, trx);
     if (!row || row.channel !== 'sms' || row.direction !== 'outbound') return 'unknown';
@@ -208,15 +209,16 @@ export class SmsService {
     const from = toE164(sms.from) ?? sms.from;
     const to = toE164(sms.to) ?? sms.to;
     const tenants = await this.tenantsReceivingOn(to);
+    const keyword = smsKeyword(sms.body);
     let outcome: InboundOutcome = 'unknown_sender';
     for (const tenant of tenants) {
       const patients = await this.deps.patients.findByPhone(tenant.id, from);
       if (patients.length === 0) continue;
-      const store = (db: Knex) => this.storeInbound(db, tenant, patients, { ...sms, from }, { ...actor, tenantId: tenant.id });
+      const store = (db: Knex) => this.storeInbound(db, tenant, patients, { ...sms, from }, keyword, { ...actor, tenantId: tenant.id });
       try {
         // A plain reply from a number only one patient has is one statement, atomic by itself;
         // shared numbers (a read before the write) and keywords (consent, a reply) need a transaction.
-        outcome = patients.length === 1 && smsKeyword(sms.body) === null ? await store(this.db) : await this.db.transaction(store);
+        outcome = patients.length === 1 && keyword === null ? await store(this.db) : await this.db.transaction(store);
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         outcome = 'duplicate';
@@ -246,7 +248,14 @@ export class SmsService {
    * duplicate SID is caught by the unique index (the statement fails with a
    * unique violation, reported as 'duplicate'), not by a read before the insert.
    */
-  private async storeInbound(db: Knex, tenant: TenantRow, patients: PatientRow[], sms: InboundSms, actor: AuditActor): Promise<InboundOutcome> {
+  private async storeInbound(
+    db: Knex,
+    tenant: TenantRow,
+    patients: PatientRow[],
+    sms: InboundSms,
+    keyword: SmsKeyword | null,
+    actor: AuditActor,
+  ): Promise<InboundOutcome> {
     const { correspondence, correspondenceService } = this.deps;
     // A number several patients share (a family phone): the reply goes to whoever was texted last.
     const patientId = patients.length > 1 ? ((await correspondence.lastTextedPatient(patients.map((p) => p.id), db)) ?? patients[0]!.id) : patients[0]!.id;
@@ -267,7 +276,6 @@ export class SmsService {
       db,
     );
 
-    const keyword = smsKeyword(sms.body);
     if (keyword === 'opt_out' || keyword === 'opt_in') {
       // Consent belongs to the number: every patient on it is opted out (or back in).
       const optedOut = keyword === 'opt_out';
