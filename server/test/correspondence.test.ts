@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ERROR_REASONS } from '@carecomms/core';
+import { toCorrespondence, type CorrespondenceRow } from '../src/repositories/rows.js';
 import { api, databases, startServer, type TestServer } from './helpers.js';
 
 interface Entry {
@@ -74,6 +76,55 @@ for (const kind of databases()) {
         assert.equal(res.status, 422, query);
         assert.ok(['validation_failed', 'invalid_cursor'].includes(res.body.code), query);
       }
+    });
+
+    test('the page the database writes as JSON is what toCorrespondence makes of the same rows', async () => {
+      // The history page is built by PostgreSQL (correspondenceJsonSql); live events and every other
+      // read go through toCorrespondence. Both must give the same entry, field for field.
+      const patient = byName('Grace Kim');
+      const knex = server.db.knex;
+      const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();
+      const practitioner = await knex('practitioners').where({ tenant_id: tenant.id, external_id: 'dr-lee' }).first();
+      const codes = [null, '', ...Object.keys(ERROR_REASONS), '99999', 'not-a-code', "it's"];
+      const bodies = ['plain', 'quote " backslash \\ slash / tab \t newline \n', 'control \u0001\u001f', 'emoji 🩺 and ’curly’', '<b>html</b>', null];
+      // Microsecond fractions whose milliseconds a float multiply would get wrong (0.57 × 1000 = 569.999…).
+      const fractions = ['000000', '570000', '579999', '999999', '001000', '123456'];
+      const rows = codes.map((code, i) => ({
+        tenant_id: tenant.id,
+        patient_id: patient.id,
+        practitioner_id: i % 2 ? null : practitioner.id,
+        channel: (['sms', 'voice', 'video', 'email'] as const)[i % 4],
+        direction: i % 3 ? 'outbound' : 'inbound',
+        status: code ? 'failed' : 'delivered',
+        body: bodies[i % bodies.length],
+        contact: i % 2 ? '+61491570156' : null,
+        duration_seconds: i % 3 ? null : i * 7,
+        recording_sid: i % 4 === 1 ? `RE${i}` : null,
+        notes: i % 5 ? null : 'note "quoted"',
+        session: i % 3 === 2 ? JSON.stringify({ roomName: `room-${i}`, nested: { a: [1, 'two', null] } }) : null,
+        provider_sid: i % 2 ? `SM${i}` : null,
+        error_code: code,
+        segments: i % 2 ? i : null,
+        created_at: `2030-01-0${1 + (i % 9)}T10:${String(i).padStart(2, '0')}:05.${fractions[i % fractions.length]}Z`,
+        updated_at: `2030-02-01T00:00:00.${fractions[(i + 1) % fractions.length]}Z`,
+      }));
+      const ids = (await knex('correspondence').insert(rows).returning('id')).map((r: { id: string }) => r.id);
+      const page = await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=200`, { token: lee });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^application\/json/);
+      const fromSql = new Map((page.body.items as Array<{ id: string }>).map((e) => [e.id, e]));
+      const stored: CorrespondenceRow[] = await knex('correspondence')
+        .whereIn('id', ids)
+        .select('correspondence.*', knex.raw('(SELECT name FROM patients WHERE id = correspondence.patient_id) AS patient_name'));
+      assert.equal(stored.length, codes.length);
+      for (const row of stored) {
+        const i = ids.indexOf(row.id);
+        const expected = { ...toCorrespondence(row), createdAt: rows[i]!.created_at.slice(0, 23) + 'Z', updatedAt: rows[i]!.updated_at.slice(0, 23) + 'Z' };
+        assert.deepEqual(fromSql.get(row.id), expected, `entry ${i} (error code ${JSON.stringify(row.error_code)})`);
+      }
+      // The reasons came from the database's copy of the table, not a default.
+      assert.equal((fromSql.get(ids[codes.indexOf('30005')]!) as { errorReason?: string }).errorReason, ERROR_REASONS['30005']);
+      await knex('correspondence').whereIn('id', ids).delete();
     });
 
     test('keyset pages have no gaps or repeats while rows are being inserted', async () => {

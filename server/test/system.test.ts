@@ -1,7 +1,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createPgliteTemplate, openDatabase } from '../src/db/database.js';
@@ -121,8 +121,9 @@ describe('embedded database template', () => {
   test('a new data directory starts from the template, keeps its data, and an unreadable template falls back to initdb', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-template-'));
     try {
-      const template = await createPgliteTemplate(path.join(dir, 'template.tar'));
-      assert.ok(statSync(template).size > 1_000_000, 'a whole cluster');
+      const template = await createPgliteTemplate(path.join(dir, 'template'));
+      assert.ok(statSync(path.join(template, 'PG_VERSION')).isFile(), 'a whole cluster');
+      assert.deepEqual(readdirSync(dir), ['template'], 'made aside, then renamed into place');
       assert.equal(await createPgliteTemplate(template), template, 'made once');
 
       const dataDir = path.join(dir, 'from-template');
@@ -135,9 +136,13 @@ describe('embedded database template', () => {
       const again = await openDatabase({ dataDir, pgliteTemplate: template });
       assert.equal((await again.knex('tenants').where({ id }).first()).name, 'Template Clinic', 'the data outlives a restart');
       await again.close();
+      const second = await openDatabase({ dataDir: path.join(dir, 'second'), pgliteTemplate: template });
+      assert.equal((await second.knex('tenants').where({ id }).first()), undefined, 'a copy: the template itself is untouched');
+      await second.close();
 
-      const broken = path.join(dir, 'broken.tar');
-      writeFileSync(broken, 'not a tar file');
+      const broken = path.join(dir, 'broken');
+      mkdirSync(broken);
+      writeFileSync(path.join(broken, 'PG_VERSION'), '99\n');
       const fallback = await openDatabase({ dataDir: path.join(dir, 'from-initdb'), pgliteTemplate: broken });
       await fallback.knex.migrate.latest();
       assert.equal((await fallback.knex('tenants').count({ n: '*' }))[0]!.n, 0);

@@ -3,7 +3,7 @@
  * codes (https://www.twilio.com/docs/api/errors) for the ones a clinic meets,
  * and CareComms' own. Shown to practitioners, so plain words, no jargon.
  */
-const REASONS: Record<string, string> = {
+export const ERROR_REASONS: Readonly<Record<string, string>> = {
   '21211': 'The phone number is not valid.',
   '21408': 'Texting this country or region is not enabled for the clinic.',
   '21610': 'The patient has opted out of texts (replied STOP).',
@@ -23,5 +23,5 @@ const REASONS: Record<string, string> = {
 /** A readable reason for an entry's `errorCode`, or null when there is no error. */
 export function describeErrorCode(code: string | null | undefined): string | null {
   if (!code) return null;
-  return REASONS[code] ?? (/^\d+$/.test(code) ? `The message could not be sent (error ${code}).` : 'The message could not be sent.');
+  return ERROR_REASONS[code] ?? (/^\d+$/.test(code) ? `The message could not be sent (error ${code}).` : 'The message could not be sent.');
 }

@@ -6,7 +6,7 @@ import ClientPgLite from 'knex-pglite';
 import { knex, type Knex } from './knex.js';
 import { migrationSource } from '../migrations/index.js';
 import { Notifier, registerNotifier } from './notify.js';
-import { pgliteTemplatePath, readPgliteTemplate, writePgliteTemplate } from './pglite-template.js';
+import { copyPgliteTemplate, pgliteTemplatePath, writeDirectoryOnce } from './pglite-template.js';
 
 /** Channel every realtime write notifies on; the payload is the realtime_events id. */
 export const EVENTS_CHANNEL = 'carecomms_events';
@@ -31,7 +31,7 @@ export interface DatabaseOptions {
   url?: string | null;
   /** PGlite data directory; absent → in memory. */
   dataDir?: string | null;
-  /** A new PGlite data directory starts as a copy of this tar (see pglite-template.ts); default: the build's. */
+  /** A new PGlite data directory starts as a copy of this cluster directory (see pglite-template.ts); default: the build's. */
   pgliteTemplate?: string;
   /** pg pool size. */
   poolMax?: number;
@@ -116,21 +116,20 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
 }
 
 /** A PGlite instance on `dataDir` (in memory without one); a new directory starts from the template when there is one. */
-async function startPglite(dataDir: string | null, templateFile?: string): Promise<PGlite> {
+async function startPglite(dataDir: string | null, template?: string | null): Promise<PGlite> {
   if (!dataDir) {
     const pglite = new PGlite();
     await pglite.waitReady;
     return pglite;
   }
   mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
-  const template = existsSync(dataDir) ? null : readPgliteTemplate(templateFile);
-  if (template) {
-    const pglite = new PGlite(dataDir, { loadDataDir: template });
+  if (template !== null && !existsSync(dataDir) && (await copyPgliteTemplate(dataDir, template))) {
+    const pglite = new PGlite(dataDir);
     try {
       await pglite.waitReady;
       return pglite;
     } catch {
-      // A template this PGlite cannot read (e.g. from another version): start the slow way.
+      // A template this PGlite cannot read: start the slow way.
       await pglite.close().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -140,20 +139,19 @@ async function startPglite(dataDir: string | null, templateFile?: string): Promi
   return pglite;
 }
 
-/** Writes the PGlite template (see pglite-template.ts) unless it exists; returns its path. */
-export async function createPgliteTemplate(file = pgliteTemplatePath()): Promise<string> {
-  if (existsSync(file)) return file;
-  const pglite = new PGlite();
-  const db = await openPglite(null, undefined, pglite);
-  await db.knex.migrate.latest();
-  const tar = await pglite.dumpDataDir('none');
-  await db.close();
-  writePgliteTemplate(file, Buffer.from(await tar.arrayBuffer()));
-  return file;
+/** Makes the PGlite template (see pglite-template.ts) unless it exists; returns its path. */
+export async function createPgliteTemplate(dir = pgliteTemplatePath()): Promise<string> {
+  if (existsSync(path.join(dir, 'PG_VERSION'))) return dir;
+  await writeDirectoryOnce(dir, async (partial) => {
+    const db = await openPglite(partial, null);
+    await db.knex.migrate.latest();
+    await db.close();
+  });
+  return dir;
 }
 
-async function openPglite(dataDir: string | null, templateFile?: string, instance?: PGlite): Promise<Database> {
-  const pglite = instance ?? (await startPglite(dataDir, templateFile));
+async function openPglite(dataDir: string | null, template?: string | null): Promise<Database> {
+  const pglite = await startPglite(dataDir, template);
   await pglite.waitReady;
   const db = knex({
     client: ClientPgLite as unknown as Knex.Config['client'],

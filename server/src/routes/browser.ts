@@ -114,6 +114,7 @@ export function registerBrowserRoutes(rc: RouteContext, features: Array<'sms' | 
     authenticate,
     async (ctx, { query }) => {
       ctx.body = await services.correspondence.history(practitionerOf(ctx), query, auditActor(ctx.state, ctx.ip));
+      ctx.type = 'application/json';
     },
   );
 }

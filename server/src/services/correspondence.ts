@@ -52,27 +52,22 @@ export class CorrespondenceService {
    * itself only returns entries of patients the practitioner may see, so a
    * non-empty page for one patient proves access; only an empty page asks
    * whether the patient is visible at all (404 when not, as for a missing one).
+   * Answers the page as JSON text (`{ items, nextCursor }`), its entries as
+   * the database wrote them.
    */
-  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor) {
+  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor): Promise<string> {
     const before = options.cursor
       ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
       : undefined;
     if (options.patientId && !isUuid(options.patientId)) throw notFound('Patient');
-    const rows = await this.correspondence.history(
-      { ...key, ...options, before, limit: options.limit + 1 },
-      { ...auditFields(actor, 'correspondence.list'), audited: options.limit },
-    );
-    if (options.patientId && rows.length === 0) {
+    const page = await this.correspondence.history({ ...key, ...options, before }, auditFields(actor, 'correspondence.list'));
+    if (options.patientId && page.found === 0) {
       await this.patientService.requireVisible(key, options.patientId);
       // An empty page of one patient's history is still a look at that patient.
       await this.audit.appendRead(actor, 'correspondence.list', [options.patientId]);
     }
-    const pageRows = rows.slice(0, options.limit);
-    const last = pageRows.at(-1);
-    return {
-      items: pageRows.map(toCorrespondence),
-      nextCursor: rows.length > options.limit && last ? encodeCursor([last.cursor_at, last.id]) : null,
-    };
+    const nextCursor = page.found > options.limit && page.last_cursor_at && page.last_id ? encodeCursor([page.last_cursor_at, page.last_id]) : null;
+    return `{"items":${page.items},"nextCursor":${JSON.stringify(nextCursor)}}`;
   }
 
   /** Insert an entry and announce it, inside the caller's transaction. */
