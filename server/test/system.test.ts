@@ -130,10 +130,12 @@ describe('embedded database template', () => {
       const db = await openDatabase({ dataDir, pgliteTemplate: template });
       const [, pending] = (await db.knex.migrate.list()) as [unknown[], unknown[]];
       assert.equal(pending.length, 0, 'the template is migrated');
+      assert.equal(db.fromTemplate, true, 'the server may skip migrating it');
       await db.knex.migrate.latest();
       const [{ id }] = await db.knex('tenants').insert({ slug: 'template-clinic', name: 'Template Clinic' }).returning('id');
       await db.close();
       const again = await openDatabase({ dataDir, pgliteTemplate: template });
+      assert.equal(again.fromTemplate, false, 'an existing directory is opened, not copied over');
       assert.equal((await again.knex('tenants').where({ id }).first()).name, 'Template Clinic', 'the data outlives a restart');
       await again.close();
       const second = await openDatabase({ dataDir: path.join(dir, 'second'), pgliteTemplate: template });
@@ -144,6 +146,7 @@ describe('embedded database template', () => {
       mkdirSync(broken);
       writeFileSync(path.join(broken, 'PG_VERSION'), '99\n');
       const fallback = await openDatabase({ dataDir: path.join(dir, 'from-initdb'), pgliteTemplate: broken });
+      assert.equal(fallback.fromTemplate, false);
       await fallback.knex.migrate.latest();
       assert.equal((await fallback.knex('tenants').count({ n: '*' }))[0]!.n, 0);
       await fallback.close();

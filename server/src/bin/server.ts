@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.databaseUrl ? null : path.join(config.dataDir, 'pglite') });
-  await db.knex.migrate.latest();
+  if (!db.fromTemplate) await db.knex.migrate.latest();
   if (config.demo) await seedDemo(db.knex, createApp({ config, db, logger }).repos, config.dataDir);
 
   const app = createApp({ config, db, logger });

@@ -19,6 +19,8 @@ export const EVENTS_CHANNEL = 'carecomms_events';
 export interface Database {
   kind: 'postgres' | 'pglite';
   knex: Knex;
+  /** A new embedded data directory copied from the migrated template: no migration can be pending. */
+  fromTemplate?: boolean;
   /** Sends queued after-commit notifications (see `notifyAfterCommit`). */
   notifier: Notifier;
   /** Calls `onNotify` with each payload sent on `channel`; resolves to an unlisten function. */
@@ -116,18 +118,18 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
 }
 
 /** A PGlite instance on `dataDir` (in memory without one); a new directory starts from the template when there is one. */
-async function startPglite(dataDir: string | null, template?: string | null): Promise<PGlite> {
+async function startPglite(dataDir: string | null, template?: string | null): Promise<{ pglite: PGlite; fromTemplate: boolean }> {
   if (!dataDir) {
     const pglite = new PGlite();
     await pglite.waitReady;
-    return pglite;
+    return { pglite, fromTemplate: false };
   }
   mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
   if (template !== null && !existsSync(dataDir) && (await copyPgliteTemplate(dataDir, template))) {
     const pglite = new PGlite(dataDir);
     try {
       await pglite.waitReady;
-      return pglite;
+      return { pglite, fromTemplate: true };
     } catch {
       // A template this PGlite cannot read: start the slow way.
       await pglite.close().catch(() => undefined);
@@ -136,7 +138,7 @@ async function startPglite(dataDir: string | null, template?: string | null): Pr
   }
   const pglite = new PGlite(dataDir);
   await pglite.waitReady;
-  return pglite;
+  return { pglite, fromTemplate: false };
 }
 
 /** Makes the PGlite template (see pglite-template.ts) unless it exists; returns its path. */
@@ -151,8 +153,7 @@ export async function createPgliteTemplate(dir = pgliteTemplatePath()): Promise<
 }
 
 async function openPglite(dataDir: string | null, template?: string | null): Promise<Database> {
-  const pglite = await startPglite(dataDir, template);
-  await pglite.waitReady;
+  const { pglite, fromTemplate } = await startPglite(dataDir, template);
   const db = knex({
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',
@@ -162,6 +163,7 @@ async function openPglite(dataDir: string | null, template?: string | null): Pro
   const notifier = withNotifier(db);
   return {
     kind: 'pglite',
+    fromTemplate,
     knex: db,
     notifier,
     async listen(channel, onNotify) {

@@ -4,6 +4,7 @@ import type { Channel, Direction, Status } from '@carecomms/core';
 import { generateApiKey } from '../auth/tokens.js';
 import type { Knex } from '../db/knex.js';
 import type { Repositories } from '../repositories/index.js';
+import type { NewCorrespondence } from '../repositories/correspondence.js';
 
 /**
  * Demo data: two clinics, fictional people and numbers (Australia's ACMA
@@ -88,6 +89,7 @@ export async function seedDemo(knex: Knex, repos: Repositories, dataDir: string 
         practitioners.set(p.externalId, row.id);
       }
       const patientIds = new Map<string, string>();
+      const history: NewCorrespondence[] = [];
       for (const [index, p] of clinic.patients.entries()) {
         const { row } = await repos.patients.upsert(tenant.id, p.externalId, { name: p.name, phone: p.phone, email: p.email }, trx);
         if ('optedOut' in p && p.optedOut) await repos.patients.setOptOut(row.id, true, trx);
@@ -95,26 +97,24 @@ export async function seedDemo(knex: Knex, repos: Repositories, dataDir: string 
         const practitionerId = practitioners.get(clinic.practitioners[0]!.externalId)!;
         for (const item of historyFor(index)) {
           if (item.channel !== 'email' && !p.phone) continue;
-          await repos.correspondence.insert(
-            {
-              tenant_id: tenant.id,
-              patient_id: row.id,
-              practitioner_id: item.direction === 'inbound' ? null : practitionerId,
-              channel: item.channel,
-              direction: item.direction,
-              status: item.status,
-              body: item.body ?? null,
-              contact: item.channel === 'email' ? p.email : p.phone,
-              duration_seconds: item.durationSeconds ?? null,
-              notes: item.notes ?? null,
-              session: item.session ?? null,
-              segments: item.channel === 'sms' ? 1 : null,
-              created_at: new Date(Date.now() - item.minutesAgo * 60_000),
-            },
-            trx,
-          );
+          history.push({
+            tenant_id: tenant.id,
+            patient_id: row.id,
+            practitioner_id: item.direction === 'inbound' ? null : practitionerId,
+            channel: item.channel,
+            direction: item.direction,
+            status: item.status,
+            body: item.body ?? null,
+            contact: item.channel === 'email' ? p.email : p.phone,
+            duration_seconds: item.durationSeconds ?? null,
+            notes: item.notes ?? null,
+            session: item.session ?? null,
+            segments: item.channel === 'sms' ? 1 : null,
+            created_at: new Date(Date.now() - item.minutesAgo * 60_000),
+          });
         }
       }
+      await repos.correspondence.insertMany(history, trx);
       for (const [externalId, practitionerId] of practitioners) {
         const visible = externalId === 'dr-patel' ? DEMO_CLINIC.patelPatients : [...patientIds.keys()];
         await repos.patients.grant(tenant.id, practitionerId, visible.map((id) => patientIds.get(id)!), trx);

@@ -100,6 +100,8 @@ export interface HistoryPage {
   last_id: string | null;
 }
 
+const toInsert = (entry: NewCorrespondence) => ({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null });
+
 /** An entry written with its audit rows and realtime event, and that event's id. */
 export type RecordedRow = CorrespondenceRow & { realtime_event_id: string };
 
@@ -134,10 +136,13 @@ export class CorrespondenceRepository {
   }
 
   async insert(entry: NewCorrespondence, db: Knex = this.db): Promise<CorrespondenceRow> {
-    const [row] = await db('correspondence')
-      .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
-      .returning(WITH_NAME.map((c) => db.raw(c)) as never);
+    const [row] = await db('correspondence').insert(toInsert(entry)).returning(WITH_NAME.map((c) => db.raw(c)) as never);
     return row as CorrespondenceRow;
+  }
+
+  /** Inserts entries in one statement, with nothing else written (no events, audit or announcement): for seeding. */
+  async insertMany(entries: NewCorrespondence[], db: Knex = this.db): Promise<void> {
+    if (entries.length > 0) await db('correspondence').insert(entries.map(toInsert));
   }
 
   /**
@@ -147,10 +152,7 @@ export class CorrespondenceRepository {
    * unique violation. The caller NOTIFYs `realtime_event_id` after commit.
    */
   async insertRecorded(entry: NewCorrespondence, audit: AuditFields, db: Knex = this.db): Promise<RecordedRow> {
-    const insert = db('correspondence')
-      .insert({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null })
-      .returning('*')
-      .toSQL();
+    const insert = db('correspondence').insert(toInsert(entry)).returning('*').toSQL();
     const sql = `WITH c AS (${insert.sql}),
        e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
        ${RECORDED}`;
