@@ -74,7 +74,7 @@ export async function benchWebhooks(): Promise<Section> {
           met: ratio >= 0.08 && ingest.p99 <= 20 && ingest.errors + ingest.non2xx === 0,
         },
         {
-          what: `the same ${statements.length} statements (sender, then entry + status event + audit + realtime event) from a bare node:http handler on pg: what the database allows here`,
+          what: `the same ${statements.length === 1 ? 'statement' : `${statements.length} statements`} (sender lookup, entry, status event, audit, realtime event) from a bare node:http handler on pg: what the database allows here`,
           baseline: `bare node:http ${fmt(baseline.requestsPerSecond)} req/s`,
           figure: reqs(ceiling),
           ratio: `${(ceiling.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)}×`,
@@ -84,7 +84,7 @@ export async function benchWebhooks(): Promise<Section> {
       ],
       notes: [
         `8 s after 2 s of warm-up, requests made and signed in autocannon's worker thread, senders spread over ${fmt(SENDERS)} patients; ${stored[0]!.count} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
-        'Per webhook: tenants by number remembered for 5 s, the sender looked up, then one statement (atomic by itself, no BEGIN / COMMIT) writing the entry, its status event, its audit row and its realtime event, durably; NOTIFYs are coalesced after commit. The bare-handler line replays those statements, captured from the app, with a fresh MessageSid each, on a pg pool of 10, for the same signed POSTs, without reading their bodies or checking their signatures.',
+        'Per webhook: tenants by number remembered for 5 s, then one statement (atomic by itself, no BEGIN / COMMIT) that looks the sender up and writes the entry, its status event, its audit row and its realtime event, durably; NOTIFYs are coalesced after commit. The bare-handler line replays that statement, captured from the app, with a fresh MessageSid each, on a pg pool of 10, for the same signed POSTs, without reading their bodies or checking their signatures.',
       ],
     };
   } finally {

@@ -21,6 +21,16 @@ export interface NewCorrespondence {
   created_at?: Date;
 }
 
+/** A plain inbound SMS, to be stored against the one patient whose number it came from. */
+export interface InboundSmsEntry {
+  tenantId: string;
+  /** E.164: the patient's number and the entry's contact. */
+  from: string;
+  body: string;
+  providerSid: string | null;
+  segments: number;
+}
+
 /** What a call or video visit changes on its entry. */
 export interface EntryChanges {
   status?: string;
@@ -162,6 +172,26 @@ export class CorrespondenceRepository {
       db.raw(sql, [...insert.bindings, ...recordedBindings(audit, 'correspondence.created')] as never),
     );
     return (result.rows as RecordedRow[])[0]!;
+  }
+
+  /**
+   * A plain inbound SMS from a number exactly one of the tenant's patients
+   * has: the sender's lookup, the entry, its first status event, its audit
+   * row and its realtime event, in one statement (one round trip, atomic by
+   * itself). Writes nothing and answers undefined when no patient or several
+   * have the number (the caller then looks the sender up itself). A duplicate
+   * provider SID fails it with a unique violation.
+   */
+  async insertInboundSms(sms: InboundSmsEntry, audit: AuditFields, db: Knex = this.db): Promise<RecordedRow | undefined> {
+    const sql = `WITH sender AS (SELECT id FROM patients WHERE tenant_id = ? AND phone = ? LIMIT 2),
+       c AS (INSERT INTO correspondence (tenant_id, patient_id, practitioner_id, channel, direction, status, body, contact, provider_sid, segments)
+         SELECT ?::uuid, id, NULL, 'sms', 'inbound', 'received', ?::text, ?::text, ?::text, ?::int FROM sender
+         WHERE (SELECT count(*) FROM sender) = 1 RETURNING *),
+       e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
+       ${RECORDED}`;
+    const bindings = [sms.tenantId, sms.from, sms.tenantId, sms.body, sms.from, sms.providerSid, sms.segments, ...recordedBindings(audit, 'correspondence.created')];
+    const result = await prepared(db, 'insert_inbound_sms', db.raw(sql, bindings as never));
+    return (result.rows as RecordedRow[])[0];
   }
 
   async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {

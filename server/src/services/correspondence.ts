@@ -2,7 +2,7 @@ import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
-import type { AuditFields, CorrespondenceRepository, NewCorrespondence } from '../repositories/correspondence.js';
+import type { AuditFields, CorrespondenceRepository, InboundSmsEntry, NewCorrespondence } from '../repositories/correspondence.js';
 import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
 import type { PatientKey, PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -84,6 +84,17 @@ export class CorrespondenceService {
     const row = await this.correspondence.insertRecorded(entry, auditFields(actor, `correspondence.${entry.channel}.create`), db);
     this.events.notifyCommitted(row.realtime_event_id, db);
     return toCorrespondence(row);
+  }
+
+  /**
+   * Stores a plain inbound SMS from a number exactly one patient of the
+   * tenant has, sender lookup included, in one statement; false (nothing
+   * written) when no patient or several have the number.
+   */
+  async createInboundSms(sms: InboundSmsEntry, actor: AuditActor, db: Knex = this.db): Promise<boolean> {
+    const row = await this.correspondence.insertInboundSms(sms, auditFields(actor, 'correspondence.sms.create'), db);
+    if (row) this.events.notifyCommitted(row.realtime_event_id, db);
+    return row !== undefined;
   }
 
   /** Update an entry, audit and announce it in one statement, inside the caller's transaction. */

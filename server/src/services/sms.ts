@@ -211,14 +211,22 @@ export class SmsService {
     const tenants = await this.tenantsReceivingOn(to);
     const keyword = smsKeyword(sms.body);
     let outcome: InboundOutcome = 'unknown_sender';
+    const segments = countSmsSegments(sms.body).segments;
     for (const tenant of tenants) {
-      const patients = await this.deps.patients.findByPhone(tenant.id, from);
-      if (patients.length === 0) continue;
-      const store = (db: Knex) => this.storeInbound(db, tenant, patients, { ...sms, from }, keyword, { ...actor, tenantId: tenant.id });
+      const tenantActor = { ...actor, tenantId: tenant.id };
       try {
-        // A plain reply from a number only one patient has is one statement, atomic by itself;
-        // shared numbers (a read before the write) and keywords (consent, a reply) need a transaction.
-        outcome = patients.length === 1 && keyword === null ? await store(this.db) : await this.db.transaction(store);
+        // A plain reply from a number only one patient has: the sender's lookup and every write in one statement.
+        if (keyword === null) {
+          const entry = { tenantId: tenant.id, from, body: sms.body, providerSid: sms.sid || null, segments };
+          if (await this.deps.correspondenceService.createInboundSms(entry, tenantActor)) {
+            outcome = 'stored';
+            continue;
+          }
+        }
+        // Shared numbers (whoever was texted last) and keywords (consent, a reply) take a transaction.
+        const patients = await this.deps.patients.findByPhone(tenant.id, from);
+        if (patients.length === 0) continue;
+        outcome = await this.db.transaction((trx) => this.storeInbound(trx, tenant, patients, { ...sms, from }, keyword, tenantActor));
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         outcome = 'duplicate';
@@ -244,9 +252,9 @@ export class SmsService {
   }
 
   /**
-   * Runs in `db`: a transaction, or the pool for a lone plain reply. A
-   * duplicate SID is caught by the unique index (the statement fails with a
-   * unique violation, reported as 'duplicate'), not by a read before the insert.
+   * Runs in a transaction. A duplicate SID is caught by the unique index (the
+   * statement fails with a unique violation, reported as 'duplicate'), not by
+   * a read before the insert.
    */
   private async storeInbound(
     db: Knex,
