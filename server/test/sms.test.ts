@@ -262,9 +262,30 @@ for (const kind of databases()) {
 
     test('a text from an unknown number is accepted and stored nowhere in the clinic', async () => {
       const before = Number((await server.db.knex('correspondence').count({ n: '*' }))[0]!.n);
-      const res = await api(server, '/sandbox/api/sms', { body: { from: '+61491570999', body: 'STOP', to: '+61491571266' } });
-      assert.equal(res.status, 201);
+      for (const body of ['STOP', 'Who is this?']) {
+        const res = await api(server, '/sandbox/api/sms', { body: { from: '+61491570999', body, to: '+61491571266' } });
+        assert.equal(res.status, 201);
+      }
       assert.equal(Number((await server.db.knex('correspondence').count({ n: '*' }))[0]!.n), before);
+    });
+
+    test('a plain reply from a number two patients share goes to the one texted last, once', async () => {
+      const shared = '+61491570444';
+      assert.equal((await setPhone('SHARED-1', 'Shared Parent', shared)).status < 300, true);
+      assert.equal((await setPhone('SHARED-2', 'Shared Child', shared)).status < 300, true);
+      const knex = server.db.knex;
+      const [parent, child] = await Promise.all(['SHARED-1', 'SHARED-2'].map((id) => knex('patients').where({ external_id: id }).first()));
+      // The clinic texted the child last.
+      for (const [patient, minutesAgo] of [[parent, 10], [child, 5]] as const) {
+        await knex('correspondence').insert({
+          tenant_id: patient.tenant_id, patient_id: patient.id, channel: 'sms', direction: 'outbound', status: 'delivered',
+          body: 'Your appointment is tomorrow', contact: shared, created_at: new Date(Date.now() - minutesAgo * 60_000),
+        });
+      }
+      const res = await api(server, '/sandbox/api/sms', { body: { from: shared, body: 'Which of us is this for?', to: '+61491571266' } });
+      assert.equal(res.status, 201);
+      const stored = await knex('correspondence').where({ direction: 'inbound', body: 'Which of us is this for?' });
+      assert.deepEqual(stored.map((e: { patient_id: string }) => e.patient_id), [child.id]);
     });
 
     test('a permanent provider error marks the entry failed with its code, without retrying', async () => {
