@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import commonjs from '@rollup/plugin-commonjs';
 import json from '@rollup/plugin-json';
 import nodeResolve from '@rollup/plugin-node-resolve';
@@ -74,6 +74,22 @@ const plugins = (minify) => [
   ...(minify ? [terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } })] : []),
 ];
 
+/**
+ * Hashed chunks from earlier builds are removed from the output's `chunks/`
+ * once this build is written, so the dist folders (and the CDN directory a
+ * vendor copies) hold only what the entries can load.
+ */
+function removeStaleChunks() {
+  return {
+    name: 'remove-stale-chunks',
+    writeBundle(options, bundle) {
+      const dir = join(options.dir, 'chunks');
+      if (!existsSync(dir)) return;
+      for (const file of readdirSync(dir)) if (!(`chunks/${file}` in bundle)) rmSync(join(dir, file));
+    },
+  };
+}
+
 /** Keep bare imports external for the npm builds (the consumer's bundler dedupes Lit etc.). */
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 
@@ -81,13 +97,13 @@ export default [
   {
     input: { index: 'packages/core/src/index.ts', phone: 'packages/core/src/phone.ts' },
     external,
-    plugins: plugins(false),
+    plugins: [...plugins(false), removeStaleChunks()],
     output: { dir: 'packages/core/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {
     input: { index: 'packages/sdk/src/index.ts', 'rtc/index': 'packages/sdk/src/rtc/index.ts', 'video/index': 'packages/sdk/src/video/index.ts', 'voice/index': 'packages/sdk/src/voice/index.ts' },
     external,
-    plugins: plugins(false),
+    plugins: [...plugins(false), removeStaleChunks()],
     output: { dir: 'packages/sdk/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {
@@ -110,7 +126,7 @@ export default [
   },
   {
     input: { carecomms: 'packages/elements/src/define.ts' },
-    plugins: plugins(true),
+    plugins: [...plugins(true), removeStaleChunks()],
     output: {
       dir: 'packages/elements/dist/cdn',
       format: 'es',

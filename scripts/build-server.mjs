@@ -38,6 +38,7 @@ export async function buildServer() {
   cpSync(path.join(src, 'sandbox/public'), path.join(out, 'sandbox/public'), { recursive: true });
   // The embedded database's first start copies an initialised, migrated cluster instead of running initdb and the migrations.
   await (await import(path.join(out, 'db/database.js'))).createPgliteTemplate();
+  (await import(path.join(out, 'db/pglite-template.js'))).removeStalePgliteTemplates();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildServer();

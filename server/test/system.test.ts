@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { createPgliteTemplate, openDatabase } from '../src/db/database.js';
+import { removeStalePgliteTemplates } from '../src/db/pglite-template.js';
 import { api, databases, startServer, type TestServer } from './helpers.js';
 
 describe('config', () => {
@@ -118,6 +119,19 @@ describe('database down', () => {
 });
 
 describe('embedded database template', () => {
+  test('a build removes the templates no start reads any more, not one still being made', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-templates-'));
+    try {
+      for (const name of ['pglite-0.4.0-aaaa', 'pglite-0.5.16-bbbb', 'pglite-0.5.16-cccc.partial-42', 'unrelated']) mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, 'pglite-0.5.16-bbbb.tar'), 'old tar');
+      removeStalePgliteTemplates(path.join(dir, 'pglite-0.5.16-bbbb'));
+      assert.deepEqual(readdirSync(dir).sort(), ['pglite-0.5.16-bbbb', 'pglite-0.5.16-cccc.partial-42', 'unrelated']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   test('a new data directory starts from the template, keeps its data, and an unreadable template falls back to initdb', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'carecomms-template-'));
     try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { migrationNames } from '../migrations/index.js';
@@ -54,4 +54,17 @@ export async function copyPgliteTemplate(dataDir: string, template = pgliteTempl
   if (!existsSync(path.join(template, 'PG_VERSION'))) return false;
   await writeDirectoryOnce(dataDir, (partial) => cpSync(template, partial, { recursive: true }));
   return true;
+}
+
+/**
+ * Removes the templates of other PGlite versions or migration lists (and the
+ * tar files earlier builds made), which no start reads any more: each is a
+ * whole cluster. Another build's template still being made is left alone.
+ */
+export function removeStalePgliteTemplates(keep = pgliteTemplatePath()): void {
+  const dir = path.dirname(keep);
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('pglite-') && name !== path.basename(keep) && !name.includes('.partial-')) rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
 }
