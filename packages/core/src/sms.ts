@@ -41,16 +41,23 @@ const segmenter: Intl.Segmenter | undefined =
   typeof Intl !== 'undefined' && 'Segmenter' in Intl ? new Intl.Segmenter() : undefined;
 
 function graphemes(text: string): string[] {
-  if (segmenter) return Array.from(segmenter.segment(text), (s) => s.segment);
-  return Array.from(text);
+  // Text of GSM-7 characters alone is one grapheme per character, CR LF apart
+  // (one grapheme to the segmenter, which must not be split across segments):
+  // most messages need no segmenter.
+  const characters = Array.from(text);
+  if (!segmenter || (!text.includes('\r\n') && characters.every((c) => basic.has(c) || extension.has(c)))) return characters;
+  return Array.from(segmenter.segment(text), (s) => s.segment);
 }
 
-/** Septets a grapheme costs in GSM-7, or 0 when it is not in the GSM-7 alphabet. */
+/** Septets a grapheme costs in GSM-7 (CR LF is one grapheme of two characters), or 0 when it is not all in the GSM-7 alphabet. */
 function gsmCost(grapheme: string): number {
-  if (grapheme.length !== 1) return 0;
-  if (basic.has(grapheme)) return 1;
-  if (extension.has(grapheme)) return 2;
-  return 0;
+  let cost = 0;
+  for (const character of grapheme) {
+    if (basic.has(character)) cost += 1;
+    else if (extension.has(character)) cost += 2;
+    else return 0;
+  }
+  return cost;
 }
 
 /** Segment count, encoding and live counters for an SMS body. */

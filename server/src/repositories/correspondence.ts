@@ -31,6 +31,45 @@ export interface InboundSmsEntry {
   segments: number;
 }
 
+/** What became of one inbound SMS given to {@link CorrespondenceRepository.insertInboundSms}. */
+export type InboundSmsResult =
+  | { outcome: 'stored'; realtimeEventId: string }
+  | { outcome: 'duplicate' }
+  | { outcome: 'not_one_sender'; senders: number };
+
+/**
+ * See {@link CorrespondenceRepository.insertInboundSms}. Each input row gets
+ * its entry's id up front (`gen_random_uuid()` in a CTE, evaluated once), so
+ * the rows written map back to the list however many were skipped.
+ */
+const INSERT_INBOUND_SMS = `WITH input AS (
+    SELECT x.*, gen_random_uuid() AS id
+    FROM jsonb_to_recordset(?::jsonb) AS x(i int, tenant_id uuid, phone text, body text, provider_sid text, segments int,
+      actor_type text, actor_id text, action text, request_id text, ip text)),
+  sender AS (
+    SELECT input.id, count(*)::int AS n, (array_agg(p.id))[1] AS patient_id
+    FROM input JOIN patients p ON p.tenant_id = input.tenant_id AND p.phone = input.phone
+    GROUP BY input.id),
+  c AS (
+    INSERT INTO correspondence (id, tenant_id, patient_id, practitioner_id, channel, direction, status, body, contact, provider_sid, segments)
+    SELECT input.id, input.tenant_id, sender.patient_id, NULL, 'sms', 'inbound', 'received', input.body, input.phone, input.provider_sid, input.segments
+    FROM input JOIN sender ON sender.id = input.id AND sender.n = 1
+    ORDER BY input.i
+    ON CONFLICT (tenant_id, provider_sid) WHERE provider_sid IS NOT NULL DO NOTHING
+    RETURNING *),
+  e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
+  a AS (
+    INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
+    SELECT c.tenant_id, input.actor_type, input.actor_id, c.patient_id, input.action, input.request_id, input.ip FROM c JOIN input ON input.id = c.id),
+  named AS (SELECT c.*, (SELECT p.name FROM patients p WHERE p.id = c.patient_id) AS patient_name FROM c),
+  r AS (
+    INSERT INTO realtime_events (tenant_id, patient_id, type, payload)
+    SELECT tenant_id, patient_id, 'correspondence.created', to_jsonb(named) FROM named ORDER BY created_at, id
+    RETURNING id, (payload->>'id')::uuid AS entry_id)
+  SELECT input.i, coalesce(sender.n, 0) AS senders, r.id AS realtime_event_id
+  FROM input LEFT JOIN sender ON sender.id = input.id LEFT JOIN r ON r.entry_id = input.id
+  ORDER BY input.i`;
+
 /** What a call or video visit changes on its entry. */
 export interface EntryChanges {
   status?: string;
@@ -179,23 +218,34 @@ export class CorrespondenceRepository {
   }
 
   /**
-   * A plain inbound SMS from a number exactly one of the tenant's patients
-   * has: the sender's lookup, the entry, its first status event, its audit
-   * row and its realtime event, in one statement (one round trip, atomic by
-   * itself). Writes nothing and answers undefined when no patient or several
-   * have the number (the caller then looks the sender up itself). A duplicate
-   * provider SID fails it with a unique violation.
+   * Plain inbound SMS, each from a number exactly one of its tenant's
+   * patients has, in one statement for all of them: each sender's lookup,
+   * entry, first status event, audit row and realtime event (atomic by
+   * itself, one commit for the lot). Per item, in order: `stored` with the
+   * realtime event to NOTIFY after commit; `duplicate` when its provider SID
+   * is already stored (or earlier in the same list); `senders` other than 1
+   * when no patient or several have the number, and nothing was written for
+   * it. Entries are written in the list's order.
    */
-  async insertInboundSms(sms: InboundSmsEntry, audit: AuditFields, db: Knex = this.db): Promise<RecordedRow | undefined> {
-    const sql = `WITH sender AS (SELECT id FROM patients WHERE tenant_id = ? AND phone = ? LIMIT 2),
-       c AS (INSERT INTO correspondence (tenant_id, patient_id, practitioner_id, channel, direction, status, body, contact, provider_sid, segments)
-         SELECT ?::uuid, id, NULL, 'sms', 'inbound', 'received', ?::text, ?::text, ?::text, ?::int FROM sender
-         WHERE (SELECT count(*) FROM sender) = 1 RETURNING *),
-       e AS (INSERT INTO correspondence_events (correspondence_id, provider_sid, status) SELECT id, provider_sid, status FROM c),
-       ${RECORDED}`;
-    const bindings = [sms.tenantId, sms.from, sms.tenantId, sms.body, sms.from, sms.providerSid, sms.segments, ...recordedBindings(audit, 'correspondence.created')];
-    const result = await prepared(db, 'insert_inbound_sms', db.raw(sql, bindings as never));
-    return (result.rows as RecordedRow[])[0];
+  async insertInboundSms(items: Array<{ sms: InboundSmsEntry; audit: AuditFields }>, db: Knex = this.db): Promise<InboundSmsResult[]> {
+    const input = items.map(({ sms, audit }, i) => ({
+      i,
+      tenant_id: sms.tenantId,
+      phone: sms.from,
+      body: sms.body,
+      provider_sid: sms.providerSid,
+      segments: sms.segments,
+      actor_type: audit.actorType,
+      actor_id: audit.actorId,
+      action: audit.action,
+      request_id: audit.requestId,
+      ip: audit.ip,
+    }));
+    const result = await prepared(db, 'insert_inbound_sms', db.raw(INSERT_INBOUND_SMS, [JSON.stringify(input)]));
+    const rows = result.rows as Array<{ i: number; senders: number; realtime_event_id: string | null }>;
+    return rows.map((row) =>
+      row.realtime_event_id ? { outcome: 'stored', realtimeEventId: row.realtime_event_id } : row.senders === 1 ? { outcome: 'duplicate' } : { outcome: 'not_one_sender', senders: row.senders },
+    );
   }
 
   async findById(tenantId: string, id: string, db: Knex = this.db): Promise<CorrespondenceRow | undefined> {

@@ -1,8 +1,10 @@
 import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
+import DataLoader from 'dataloader';
+import { isDatabaseUnavailable } from '../db/database.js';
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
-import type { AuditFields, CorrespondenceRepository, InboundSmsEntry, NewCorrespondence } from '../repositories/correspondence.js';
+import type { AuditFields, CorrespondenceRepository, InboundSmsEntry, InboundSmsResult, NewCorrespondence } from '../repositories/correspondence.js';
 import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
 import type { PatientKey, PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -37,6 +39,13 @@ const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actor
 
 /** The correspondence history: reading it, and writing entries so every browser sees them live. */
 export class CorrespondenceService {
+  /** Inbound SMS waiting for the end of this turn of the event loop, to be written together (see `createInboundSms`). */
+  private readonly inboundSms = new DataLoader((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), {
+    cache: false,
+    maxBatchSize: 100,
+    batchScheduleFn: (write) => setImmediate(write),
+  });
+
   constructor(
     private readonly db: Knex,
     private readonly correspondence: CorrespondenceRepository,
@@ -88,13 +97,34 @@ export class CorrespondenceService {
 
   /**
    * Stores a plain inbound SMS from a number exactly one patient of the
-   * tenant has, sender lookup included, in one statement; false (nothing
-   * written) when no patient or several have the number.
+   * tenant has, sender lookup included: 'stored', 'duplicate' (its SID is
+   * already stored), or null when no patient or several have the number and
+   * nothing was written. Webhooks arriving together (in one turn of the event
+   * loop) are written by one statement with one commit; the call resolves
+   * once that commit is durable.
    */
-  async createInboundSms(sms: InboundSmsEntry, actor: AuditActor, db: Knex = this.db): Promise<boolean> {
-    const row = await this.correspondence.insertInboundSms(sms, auditFields(actor, 'correspondence.sms.create'), db);
-    if (row) this.events.notifyCommitted(row.realtime_event_id, db);
-    return row !== undefined;
+  async createInboundSms(sms: InboundSmsEntry, actor: AuditActor): Promise<'stored' | 'duplicate' | null> {
+    const result = await this.inboundSms.load({ sms, audit: auditFields(actor, 'correspondence.sms.create') });
+    return result.outcome === 'not_one_sender' ? null : result.outcome;
+  }
+
+  /**
+   * One statement for a batch of inbound SMS. A batch the database refuses
+   * for a reason other than being unreachable (one message it cannot store,
+   * say) is written one message at a time, so that one cannot fail the rest.
+   */
+  private async storeInboundSms(items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>): Promise<Array<InboundSmsResult | Error>> {
+    let results: Array<InboundSmsResult | Error>;
+    try {
+      results = await this.correspondence.insertInboundSms([...items]);
+    } catch (error) {
+      if (items.length === 1 || isDatabaseUnavailable(error)) throw error;
+      results = await Promise.all(
+        items.map((item) => this.correspondence.insertInboundSms([item]).then(([result]) => result!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+      );
+    }
+    for (const result of results) if (!(result instanceof Error) && result.outcome === 'stored') this.events.notifyCommitted(result.realtimeEventId);
+    return results;
   }
 
   /** Update an entry, audit and announce it in one statement, inside the caller's transaction. */

@@ -218,8 +218,9 @@ export class SmsService {
         // A plain reply from a number only one patient has: the sender's lookup and every write in one statement.
         if (keyword === null) {
           const entry = { tenantId: tenant.id, from, body: sms.body, providerSid: sms.sid || null, segments };
-          if (await this.deps.correspondenceService.createInboundSms(entry, tenantActor)) {
-            outcome = 'stored';
+          const stored = await this.deps.correspondenceService.createInboundSms(entry, tenantActor);
+          if (stored) {
+            outcome = stored;
             continue;
           }
         }
