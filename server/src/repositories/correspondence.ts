@@ -225,7 +225,8 @@ export class CorrespondenceRepository {
    * realtime event to NOTIFY after commit; `duplicate` when its provider SID
    * is already stored (or earlier in the same list); `senders` other than 1
    * when no patient or several have the number, and nothing was written for
-   * it. Entries are written in the list's order.
+   * it. Entries are inserted in the list's order; several may share a
+   * microsecond of `created_at`, and history orders those by id.
    */
   async insertInboundSms(items: Array<{ sms: InboundSmsEntry; audit: AuditFields }>, db: Knex = this.db): Promise<InboundSmsResult[]> {
     const input = items.map(({ sms, audit }, i) => ({
