@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canTransition, countSmsSegments, type CorrespondenceEntry, type Status } from '@carecomms/core';
 import { isMobile, toE164 } from '@carecomms/core/phone';
+import { LRUCache } from 'lru-cache';
 import type { Knex } from '../db/knex.js';
 import { conflict, unprocessable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -51,6 +52,8 @@ export const TENANTS_BY_NUMBER_TTL_MS = 5_000;
 /** The SMS rules: who may be texted, idempotent sends, status order, inbound replies and keywords. */
 export class SmsService {
   private readonly tenantsByNumber = new Map<string, { tenants: TenantRow[]; until: number }>();
+  /** Numbers on inbound webhooks as E.164 (a number's parse was a tenth of a webhook's time; the same few recur). */
+  private readonly e164 = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(
     private readonly db: Knex,
@@ -206,8 +209,8 @@ export class SmsService {
    * Delivered twice (same SID) it is stored once.
    */
   async receive(sms: InboundSms, actor: SystemActor): Promise<InboundOutcome> {
-    const from = toE164(sms.from) ?? sms.from;
-    const to = toE164(sms.to) ?? sms.to;
+    const from = this.normalised(sms.from);
+    const to = this.normalised(sms.to);
     const tenants = await this.tenantsReceivingOn(to);
     const keyword = smsKeyword(sms.body);
     let outcome: InboundOutcome = 'unknown_sender';
@@ -235,6 +238,12 @@ export class SmsService {
     }
     if (outcome === 'unknown_sender') this.deps.logger.info({ tenants: tenants.length }, 'inbound SMS from an unknown sender ignored');
     return outcome;
+  }
+
+  private normalised(number: string): string {
+    let e164 = this.e164.get(number);
+    if (e164 === undefined) this.e164.set(number, (e164 = toE164(number) ?? number));
+    return e164;
   }
 
   /**
