@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import type { Database } from '../db/database.js';
 import type { Knex } from '../db/knex.js';
 import type { Logger } from '../logger.js';
@@ -33,8 +34,14 @@ export class OutboxWorker {
   private unlisten: (() => Promise<void>) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private readonly actor: SystemActor = { type: 'system', id: 'outbox', requestId: null, ip: null };
-  /** Sent rows to mark done, with the sends waiting on it: one statement per tick for all of them. */
-  private sentRows: Array<{ id: string; settle: (held: boolean) => void; fail: (error: unknown) => void }> = [];
+  /** Sent rows to mark done: one statement per turn of the event loop for all of them; true for each row this worker still held. */
+  private readonly sentRows = new DataLoader(
+    async (ids: readonly string[]) => {
+      const held = new Set(await this.deps.repos.outbox.finish([...ids], this.workerId, 'done'));
+      return ids.map((id) => held.has(id));
+    },
+    { cache: false, batchScheduleFn: (flush) => setImmediate(flush) },
+  );
 
   constructor(
     private readonly deps: {
@@ -203,26 +210,12 @@ export class OutboxWorker {
 
   /**
    * Marks a sent row done together with the other sends that finished in the
-   * same tick. Should this fail, or the process die first, the row's lease
-   * runs out and the next attempt finds the message at the provider (the row
-   * is in flight), records it and sends nothing twice.
+   * same turn of the event loop. Should this fail, or the process die first,
+   * the row's lease runs out and the next attempt finds the message at the
+   * provider (the row is in flight), records it and sends nothing twice.
    */
   private async finishSent(row: ClaimedRow): Promise<void> {
-    const held = await new Promise<boolean>((settle, fail) => {
-      if (this.sentRows.push({ id: row.id, settle, fail }) === 1) setImmediate(() => void this.flushSent());
-    });
-    if (!held) this.leaseLost(row);
-  }
-
-  private async flushSent(): Promise<void> {
-    const batch = this.sentRows;
-    this.sentRows = [];
-    try {
-      const held = new Set(await this.deps.repos.outbox.finish(batch.map((b) => b.id), this.workerId, 'done'));
-      for (const b of batch) b.settle(held.has(b.id));
-    } catch (error) {
-      for (const b of batch) b.fail(error);
-    }
+    if (!(await this.sentRows.load(row.id))) this.leaseLost(row);
   }
 
   private async finish(row: ClaimedRow, state: 'done' | 'failed', reason: string | null = null, db?: Knex): Promise<void> {

@@ -70,6 +70,12 @@ const INSERT_INBOUND_SMS = `WITH input AS (
   FROM input LEFT JOIN sender ON sender.id = input.id LEFT JOIN r ON r.entry_id = input.id
   ORDER BY input.i`;
 
+/** What a status report changes on an SMS entry (see `updateAudited`). */
+export type RecordedChanges = Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>;
+
+/** Values an entry must still have for a conditional update to apply (see `updateAudited`). */
+export type ExpectedValues = Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>>;
+
 /** What a call or video visit changes on its entry. */
 export interface EntryChanges {
   status?: string;
@@ -275,17 +281,12 @@ export class CorrespondenceRepository {
 
   /**
    * Updates an entry and writes its audit rows and realtime event in one
-   * statement; returns the row as `update` does, with the event's id to NOTIFY
-   * after commit. With `expected`, only if the entry still has those values
-   * (checked on the row as the update locks it); undefined when it has not.
+   * statement; returns the entry's row with its patient's name and the
+   * event's id to NOTIFY after commit. With `expected`, only if the entry
+   * still has those values (checked on the row as the update locks it);
+   * undefined when it has not.
    */
-  async updateAudited(
-    id: string,
-    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
-    audit: AuditFields,
-    db: Knex = this.db,
-    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>> = {},
-  ): Promise<RecordedRow | undefined> {
+  async updateAudited(id: string, changes: RecordedChanges, audit: AuditFields, db: Knex = this.db, expected: ExpectedValues = {}): Promise<RecordedRow | undefined> {
     const update = db('correspondence').where({ ...expected, id }).update({ ...changes, updated_at: db.fn.now() }).returning('*').toSQL();
     const sql = `WITH c AS (${update.sql}), ${RECORDED}`;
     const result = await prepared(db, statementName('update_audited', sql), db.raw(sql, [...update.bindings, ...recordedBindings(audit, 'correspondence.updated')] as never));

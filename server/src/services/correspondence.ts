@@ -4,7 +4,15 @@ import { isDatabaseUnavailable } from '../db/database.js';
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
-import type { AuditFields, CorrespondenceRepository, InboundSmsEntry, InboundSmsResult, NewCorrespondence } from '../repositories/correspondence.js';
+import type {
+  AuditFields,
+  CorrespondenceRepository,
+  ExpectedValues,
+  InboundSmsEntry,
+  InboundSmsResult,
+  NewCorrespondence,
+  RecordedChanges,
+} from '../repositories/correspondence.js';
 import { decodeCursor, encodeCursor, isUuid } from '../repositories/cursor.js';
 import type { PatientKey, PatientRepository } from '../repositories/patients.js';
 import type { RealtimeEventRepository } from '../repositories/realtime-events.js';
@@ -128,39 +136,24 @@ export class CorrespondenceService {
   }
 
   /** Update an entry, audit and announce it in one statement, inside the caller's transaction. */
-  async updateRecorded(
-    id: string,
-    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
-    actor: AuditActor,
-    action: string,
-    trx: Knex,
-  ): Promise<CorrespondenceEntry> {
-    const entry = await this.updateRecordedIn(trx, id, {}, changes, actor, action);
+  async updateRecorded(id: string, changes: RecordedChanges, actor: AuditActor, action: string, trx: Knex): Promise<CorrespondenceEntry> {
+    const entry = await this.updateRecordedIf(id, {}, changes, actor, action, trx);
     if (!entry) throw new Error(`correspondence ${id} vanished while locked`);
     return entry;
   }
 
   /**
-   * The same, in one statement of its own, only if the entry still has the
-   * `expected` values; null (nothing written) when it has moved on.
+   * The same, only if the entry still has the `expected` values (in one
+   * statement of its own unless `db` is a transaction); null (nothing
+   * written) when it has moved on.
    */
   async updateRecordedIf(
     id: string,
-    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>>,
-    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
+    expected: ExpectedValues,
+    changes: RecordedChanges,
     actor: AuditActor,
     action: string,
-  ): Promise<CorrespondenceEntry | null> {
-    return this.updateRecordedIn(this.db, id, expected, changes, actor, action);
-  }
-
-  private async updateRecordedIn(
-    db: Knex,
-    id: string,
-    expected: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid'>>,
-    changes: Partial<Pick<CorrespondenceRow, 'status' | 'provider_sid' | 'error_code'>>,
-    actor: AuditActor,
-    action: string,
+    db: Knex = this.db,
   ): Promise<CorrespondenceEntry | null> {
     const row = await this.correspondence.updateAudited(id, changes, auditFields(actor, action), db, expected);
     if (!row) return null;
