@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Middleware } from 'koa';
+import getRawBody from 'raw-body';
 import { AppError, validationFailed } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -42,6 +43,21 @@ export function rejectNulCharacters(): Middleware<AppState> {
   return async (ctx, next) => {
     const where = holdsNul(ctx.query) ? 'query' : holdsNul((ctx.request as { body?: unknown }).body) ? 'body' : null;
     if (where) throw validationFailed([{ path: where, message: 'Text may not contain NUL characters' }]);
+    await next();
+  };
+}
+
+/**
+ * For Twilio's form-encoded webhooks: reads the body, 64 KiB at most, as text
+ * into `ctx.request.rawBody` and parses nothing: each route parses that text
+ * once, as Twilio signed it (`parseWebhookForm`), and checks its signature. A
+ * body of another type is not read, and its signature check then fails.
+ */
+export function webhookFormBody(): Middleware {
+  return async (ctx, next) => {
+    if (ctx.request.is('application/x-www-form-urlencoded')) {
+      (ctx.request as { rawBody?: string }).rawBody = await getRawBody(ctx.req, { length: ctx.request.length, limit: '64kb', encoding: 'utf-8' });
+    }
     await next();
   };
 }

@@ -47,9 +47,10 @@ const INSERT_INBOUND_SMS = `WITH input AS (
     FROM jsonb_to_recordset(?::jsonb) AS x(i int, tenant_id uuid, phone text, body text, provider_sid text, segments int,
       actor_type text, actor_id text, action text, request_id text, ip text)),
   sender AS (
-    SELECT input.id, count(*)::int AS n, (array_agg(p.id))[1] AS patient_id
-    FROM input JOIN patients p ON p.tenant_id = input.tenant_id AND p.phone = input.phone
-    GROUP BY input.id),
+    SELECT input.id, found.n, found.patient_id
+    FROM input CROSS JOIN LATERAL (
+      SELECT count(*)::int AS n, (array_agg(p.id))[1] AS patient_id
+      FROM patients p WHERE p.tenant_id = input.tenant_id AND p.phone = input.phone) found),
   c AS (
     INSERT INTO correspondence (id, tenant_id, patient_id, practitioner_id, channel, direction, status, body, contact, provider_sid, segments)
     SELECT input.id, input.tenant_id, sender.patient_id, NULL, 'sms', 'inbound', 'received', input.body, input.phone, input.provider_sid, input.segments

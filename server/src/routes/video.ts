@@ -1,5 +1,4 @@
 import type { PassThrough } from 'node:stream';
-import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { SeatTokens } from '../auth/seat-tokens.js';
 import { forbidden, notFound, unauthorized } from '../errors.js';
@@ -13,6 +12,7 @@ import type { VideoVisitRow } from '../repositories/video-visits.js';
 import { visitEnded, type VideoVisitService } from '../services/video-visits.js';
 import type { Logger } from '../logger.js';
 import { practitionerOf } from './browser.js';
+import { webhookFormBody } from '../http/middleware.js';
 import type { RouteContext } from './context.js';
 
 export const VideoVisit = z
@@ -34,8 +34,7 @@ const SignalIn = z.object({
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-/** Form bodies for Twilio's callback (the rest of the API takes JSON). */
-const formBody = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' });
+const formBody = webhookFormBody();
 
 const field = (params: WebhookParams, name: string): string | null => {
   const value = params[name];

@@ -1,4 +1,3 @@
-import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import twilio from 'twilio';
 import { forbidden } from '../errors.js';
@@ -9,10 +8,10 @@ import { isValidTwilioSignature, parseWebhookForm, type WebhookParams } from '..
 import { CONFERENCE_STATUS_EVENTS } from '../providers/voice-twilio.js';
 import type { CallService } from '../services/calls.js';
 import type { SystemActor } from '../services/sms.js';
+import { webhookFormBody } from '../http/middleware.js';
 import type { RouteContext } from './context.js';
 
-/** Form bodies are parsed for these routes only (the rest of the API takes JSON). */
-const formBody = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' });
+const formBody = webhookFormBody();
 
 const field = (params: WebhookParams, name: string): string | null => {
   const value = params[name];

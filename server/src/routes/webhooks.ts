@@ -1,4 +1,3 @@
-import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { AppError, forbidden } from '../errors.js';
 import { z } from '../http/openapi.js';
@@ -7,12 +6,12 @@ import { Problem } from '../http/schemas.js';
 import { isValidTwilioSignature, parseWebhookForm, type WebhookParams } from '../providers/twilio-signature.js';
 import { fromTwilioStatus } from '../providers/types.js';
 import type { SystemActor } from '../services/sms.js';
+import { webhookFormBody } from '../http/middleware.js';
 import type { RouteContext } from './context.js';
 
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
-/** Form bodies are parsed for these routes only (the rest of the API takes JSON). */
-const formBody = bodyParser({ enableTypes: ['form'], formLimit: '64kb', encoding: 'utf-8' });
+const formBody = webhookFormBody();
 
 const field = (params: WebhookParams, ...names: string[]): string | null => {
   for (const name of names) {
