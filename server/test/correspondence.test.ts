@@ -127,6 +127,44 @@ for (const kind of databases()) {
       await knex('correspondence').whereIn('id', ids).delete();
     });
 
+    test('an entry changed in any way after a page showed it is shown as it is now: pages reuse only unchanged renderings', async () => {
+      const patient = byName('Grace Kim');
+      const knex = server.db.knex;
+      const url = `/api/v1/correspondence?patientId=${patient.id}&limit=50`;
+      const entryOf = async (id: string) => ((await api(server, url, { token: lee })).body.items as Array<Entry & Record<string, unknown>>).find((e) => e.id === id);
+      const [row] = await knex('correspondence')
+        .insert({ tenant_id: knex('patients').select('tenant_id').where({ id: patient.id }), patient_id: patient.id, channel: 'sms', direction: 'outbound', status: 'sent', body: 'first words' })
+        .returning('id');
+      const id = (row as { id: string }).id;
+      assert.equal((await entryOf(id))?.status, 'sent');
+      assert.equal((await entryOf(id))?.status, 'sent', 'read twice, from its rendering');
+
+      // Changed by any writer, in any column, without touching updated_at: the row's version still moves.
+      await knex('correspondence').where({ id }).update({ status: 'failed', error_code: '30005' });
+      const failed = await entryOf(id);
+      assert.equal(failed?.status, 'failed');
+      assert.equal(failed?.errorReason, ERROR_REASONS['30005']);
+      // Two changes in one transaction: only the last is ever committed, and that is what shows.
+      await knex.transaction(async (trx) => {
+        await trx('correspondence').where({ id }).update({ body: 'edited once' });
+        await trx('correspondence').where({ id }).update({ body: 'edited twice' });
+      });
+      assert.equal((await entryOf(id))?.body, 'edited twice');
+
+      // The patient's name is part of every entry: renaming the patient shows on entries rendered before.
+      await knex('patients').where({ id: patient.id }).update({ name: 'Grace Kim-Lee' });
+      try {
+        assert.equal((await entryOf(id))?.patientName, 'Grace Kim-Lee');
+      } finally {
+        await knex('patients').where({ id: patient.id }).update({ name: 'Grace Kim' });
+      }
+      assert.equal((await entryOf(id))?.patientName, 'Grace Kim');
+
+      // Deleted: gone from the page, whatever was rendered of it before.
+      await knex('correspondence').where({ id }).delete();
+      assert.equal(await entryOf(id), undefined);
+    });
+
     test('keyset pages have no gaps or repeats while rows are being inserted', async () => {
       const patient = byName('Aiko Tanaka');
       // Enough history with identical timestamps to exercise the id tie-break.

@@ -44,7 +44,7 @@ for (const kind of databases()) {
       await mock.close();
     });
 
-    test('a history page takes at most 2 queries, and 1 once the session is known (the page and its audit rows in one statement)', async () => {
+    test('a history page takes at most 2 queries, and 1 once the session is known (the page and its audit rows in one statement, which renders a page not read before)', async () => {
       // A fresh session: the practitioner's existence is checked once.
       const fresh = await server.token('dr-patel');
       const granted = await server.db
@@ -58,12 +58,40 @@ for (const kind of databases()) {
       assert.equal(first.status, 200);
       assert.ok(coldQueries.length <= 2, `history took ${coldQueries.length} queries:\n${coldQueries.join('\n')}`);
 
-      const warm = countQueries(server);
-      const again = await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=50`, { token: lee });
-      const warmQueries = warm.stop();
-      assert.equal(again.status, 200);
-      assert.ok(again.body.items.length > 0, 'the demo patient has history');
-      assert.equal(warmQueries.length, 1, `history took ${warmQueries.length} queries:\n${warmQueries.join('\n')}`);
+      // Entries the database rendered for each page (the statement's rows with JSON).
+      const renderedBy = async (url: string) => {
+        const rendered: string[] = [];
+        const onResponse = (response: { rows?: Array<{ id?: string; json?: string | null }> }) => {
+          for (const row of response.rows ?? []) if (typeof row.json === 'string' && row.id) rendered.push(row.id);
+        };
+        server.db.knex.on('query-response', onResponse);
+        const counted = countQueries(server);
+        try {
+          const res = await api(server, url, { token: lee });
+          return { res, queries: counted.stop(), rendered };
+        } finally {
+          server.db.knex.off('query-response', onResponse);
+        }
+      };
+      const url = `/api/v1/correspondence?patientId=${patient.id}&limit=50`;
+      const rendering = await renderedBy(url);
+      assert.ok(rendering.res.body.items.length > 0, 'the demo patient has history');
+      assert.equal(rendering.queries.length, 1, `history took ${rendering.queries.length} queries:\n${rendering.queries.join('\n')}`);
+      assert.equal(rendering.rendered.length, rendering.res.body.items.length, 'a page never read before is rendered whole');
+
+      const warm = await renderedBy(url);
+      assert.equal(warm.res.status, 200);
+      assert.deepEqual(warm.res.body, rendering.res.body);
+      assert.equal(warm.queries.length, 1, `history took ${warm.queries.length} queries:\n${warm.queries.join('\n')}`);
+      assert.deepEqual(warm.rendered, [], 'read again unchanged, nothing is rendered');
+
+      // One entry changed: the page by version, then the rendering of that entry alone.
+      const changed = (warm.res.body.items as Array<{ id: string }>)[1]!.id;
+      await server.db.knex('correspondence').where({ id: changed }).update({ notes: 'amended' });
+      const third = await renderedBy(url);
+      assert.equal(third.queries.length, 2, `history took ${third.queries.length} queries:\n${third.queries.join('\n')}`);
+      assert.deepEqual(third.rendered, [changed]);
+      assert.equal((third.res.body.items as Array<{ id: string; notes: string | null }>)[1]!.notes, 'amended');
     });
 
     test('the access check still answers 404 for an ungranted or foreign caller, at no extra query when the page has entries', async () => {

@@ -1,4 +1,5 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
+import { LRUCache } from 'lru-cache';
 import type { Knex } from '../db/knex.js';
 import { prepared, statementName } from './prepared.js';
 import { correspondenceJsonSql, type CorrespondenceRow } from './rows.js';
@@ -113,14 +114,23 @@ export interface AuditFields {
 const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * The history query of one shape (which filters are set) and page size, with
- * its audit insert: see {@link CorrespondenceRepository.history}. The page
- * size is written into the text, not bound: with a bound LIMIT, PostgreSQL
- * cannot cost a generic plan for the prepared statement and plans it afresh
- * on every execution, which here cost a third of the database's time for a
- * page. Bindings: the filters, then the audit fields.
+ * SQL text naming one committed version of an entry's row: the transaction
+ * that wrote it (`xmin`: any other committed version of the row was written
+ * by another transaction, whichever column it changed and whoever wrote it)
+ * and its `updated_at`, in case a transaction id is reused after wraparound.
  */
-function historySql(query: HistoryQuery): string {
+const ROW_VERSION = `c.xmin::text || ' ' || c.updated_at::text`;
+
+/**
+ * The history query of one shape (which filters are set) and page size, with
+ * its audit insert: see {@link CorrespondenceRepository.history}. Each entry
+ * comes with its id and row version, and, when `render` is set, its API JSON.
+ * The page size is written into the text, not bound: with a bound LIMIT,
+ * PostgreSQL cannot cost a generic plan for the prepared statement and plans
+ * it afresh on every execution, which here cost a third of the database's
+ * time for a page. Bindings: the filters, then the audit fields.
+ */
+function historySql(query: HistoryQuery, render: boolean): string {
   const limit = query.limit;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`page size ${limit}`);
   const where = [
@@ -131,8 +141,9 @@ function historySql(query: HistoryQuery): string {
     ...(query.direction ? ['c.direction = ?'] : []),
     ...(query.before ? ['(c.created_at, c.id) < (?::timestamptz, ?::uuid)'] : []),
   ];
+  const n = 'row_number() OVER (ORDER BY c.created_at DESC, c.id DESC)';
   return `WITH page AS (
-      SELECT c.*, p.name AS patient_name, ${EXACT_CREATED_AT} AS cursor_at
+      SELECT ${render ? 'c.*' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version, p.name AS patient_name
       FROM correspondence c JOIN patients p ON p.id = c.patient_id
       WHERE ${where.join(' AND ')}
       ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}),
@@ -140,16 +151,24 @@ function historySql(query: HistoryQuery): string {
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
       SELECT ?, ?, ?, patient_id, ?, ?, ?
       FROM (SELECT DISTINCT patient_id FROM (SELECT patient_id FROM page ORDER BY created_at DESC, id DESC LIMIT ${limit}) shown) seen
-      WHERE set_config('synchronous_commit', 'off', true) = 'off'),
-    numbered AS (SELECT page.*, row_number() OVER (ORDER BY created_at DESC, id DESC) AS n FROM page)
-    SELECT coalesce(json_agg(${correspondenceJsonSql('numbered')} ORDER BY n) FILTER (WHERE n <= ${limit}), '[]')::text AS items,
-      count(*)::int AS found,
-      max(cursor_at) FILTER (WHERE n = ${limit}) AS last_cursor_at,
-      max(id::text) FILTER (WHERE n = ${limit}) AS last_id
-    FROM numbered`;
+      WHERE set_config('synchronous_commit', 'off', true) = 'off')
+    SELECT c.id, c.version, c.patient_name,
+      CASE WHEN ${n} = ${limit} THEN ${EXACT_CREATED_AT} END AS cursor_at,
+      ${render ? `CASE WHEN ${n} <= ${limit} THEN (${correspondenceJsonSql('c')})::text END` : 'NULL::text'} AS json
+    FROM page c ORDER BY c.created_at DESC, c.id DESC`;
 }
 
-/** A page of history as the database wrote it: see {@link CorrespondenceRepository.history}. */
+/**
+ * Entries of one tenant in the API shape, as JSON text written by the
+ * database (`correspondenceJsonSql`), with the version each was rendered
+ * from. Bindings: the tenant, then the ids as a PostgreSQL array literal.
+ */
+const RENDER_SQL = `SELECT x.id, x.version, x.patient_name, (${correspondenceJsonSql('x')})::text AS json
+  FROM (SELECT c.*, ${ROW_VERSION} AS version, p.name AS patient_name
+        FROM correspondence c JOIN patients p ON p.id = c.patient_id
+        WHERE c.tenant_id = ? AND c.id = ANY(?::uuid[])) x`;
+
+/** A page of history: see {@link CorrespondenceRepository.history}. */
 export interface HistoryPage {
   /** The page's entries in the API shape, newest first: JSON text of an array. */
   items: string;
@@ -159,6 +178,18 @@ export interface HistoryPage {
   last_cursor_at: string | null;
   last_id: string | null;
 }
+
+/** An entry as rendered for a page, and the row version and patient name it was rendered from. */
+interface RenderedEntry {
+  version: string;
+  patientName: string;
+  json: string;
+}
+
+/** Rendered entries kept, in characters of JSON (the entries most read stay; about 25,000 entries). */
+const RENDERED_MAX_CHARS = 16 * 2 ** 20;
+/** Pages whose last entries are remembered (see `lastShown`). */
+const LAST_SHOWN_PAGES = 2000;
 
 const toInsert = (entry: NewCorrespondence) => ({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null });
 
@@ -187,6 +218,10 @@ const WITH_NAME = ['correspondence.*', PATIENT_NAME];
 export class CorrespondenceRepository {
   /** SQL text per history query shape (which filters are present) and page size: built once, then prepared by name. */
   private readonly historySql = new Map<string, string>();
+  /** Entries rendered for history pages, by id: reused while their row version and patient name are unchanged. */
+  private readonly rendered = new LRUCache<string, RenderedEntry>({ maxSize: RENDERED_MAX_CHARS, sizeCalculation: (entry) => entry.json.length + 128 });
+  /** The entries each page (its filters and size) showed last, by id: a page none of whose entries are held any more is rendered whole. */
+  private readonly lastShown = new LRUCache<string, string[]>({ max: LAST_SHOWN_PAGES });
 
   constructor(private readonly db: Knex) {}
 
@@ -336,21 +371,65 @@ export class CorrespondenceRepository {
    * see, and the audit rows for reading it, in one statement (one round trip;
    * the audit is written exactly when the page holds rows, atomically with
    * reading them). As for {@link AuditRepository.appendRead}, the statement's
-   * commit does not wait for the disk flush. The database writes the entries
-   * as API JSON (`correspondenceJsonSql`): Node neither parses the rows nor
-   * encodes them again, which was most of a page's cost here.
+   * commit does not wait for the disk flush.
+   *
+   * Entries are written as API JSON by the database (`correspondenceJsonSql`:
+   * Node neither parses rows nor encodes them again) and kept by row version.
+   * A page read before, with entries still held, is read by id and version
+   * alone, and only its entries not held in that version, or whose patient
+   * was renamed, are rendered, by a second statement; any other page is
+   * rendered in the same statement. Which entries a page holds, access and
+   * the audit rows are the database's answer for this request, every time.
+   * Rendering 50 entries cost the database about three times what reading
+   * the page does; most entries, once final, never change again.
    */
   async history(query: HistoryQuery, audit: AuditFields): Promise<HistoryPage> {
-    const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}_${query.limit}`;
-    let sql = this.historySql.get(shape);
-    if (!sql) this.historySql.set(shape, (sql = historySql(query)));
     const bindings: unknown[] = [query.tenantId, query.practitionerId];
     if (query.patientId) bindings.push(query.patientId);
     if (query.channel) bindings.push(query.channel);
     if (query.direction) bindings.push(query.direction);
     if (query.before) bindings.push(...query.before);
+    // A page this server showed, some of whose entries it still holds, is read by version; any other is
+    // read and rendered whole in the same statement.
+    const pageKey = `${bindings.join(' ')} ${query.limit}`;
+    const render = !(this.lastShown.get(pageKey) ?? []).some((id) => this.rendered.has(id));
+    const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}_${query.limit}${render ? '_r' : ''}`;
+    let sql = this.historySql.get(shape);
+    if (!sql) this.historySql.set(shape, (sql = historySql(query, render)));
     bindings.push(query.tenantId, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip);
     const result = await prepared(this.db, shape, this.db.raw(sql, bindings as never));
-    return (result.rows as HistoryPage[])[0]!;
+    const rows = result.rows as Array<{ id: string; version: string; patient_name: string; cursor_at: string | null; json: string | null }>;
+    const shown = rows.slice(0, query.limit);
+    const last = rows.length >= query.limit ? rows[query.limit - 1]! : null;
+    const page = { found: rows.length, last_cursor_at: last?.cursor_at ?? null, last_id: last ? last.id : null };
+    this.lastShown.set(pageKey, shown.map((row) => row.id));
+
+    const items = shown.map((row) => {
+      if (row.json !== null) {
+        this.rendered.set(row.id, { version: row.version, patientName: row.patient_name, json: row.json });
+        return row.json;
+      }
+      const entry = this.rendered.get(row.id);
+      return entry && entry.version === row.version && entry.patientName === row.patient_name ? entry.json : undefined;
+    });
+    const missing = shown.filter((_, i) => items[i] === undefined).map((row) => row.id);
+    if (missing.length === 0) return { ...page, items: `[${items.join(',')}]` };
+
+    // Not held in this version (new on the page, changed, or dropped from what is kept), or its patient
+    // renamed: rendered now, in its latest version. An entry deleted since the page was read is left out.
+    for (const id of missing) this.rendered.delete(id);
+    const fresh = new Map<string, string>();
+    for (const entry of await this.render(query.tenantId, missing)) {
+      fresh.set(entry.id, entry.json);
+      this.rendered.set(entry.id, { version: entry.version, patientName: entry.patient_name, json: entry.json });
+    }
+    const found = shown.map((row, i) => items[i] ?? fresh.get(row.id)).filter((json) => json !== undefined);
+    return { ...page, items: `[${found.join(',')}]` };
   }
+
+  private async render(tenantId: string, ids: string[]): Promise<Array<{ id: string; version: string; patient_name: string; json: string }>> {
+    const result = await prepared(this.db, 'history_render', this.db.raw(RENDER_SQL, [tenantId, `{${ids.join(',')}}`]));
+    return result.rows as Array<{ id: string; version: string; patient_name: string; json: string }>;
+  }
+
 }
