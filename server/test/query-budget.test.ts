@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { twilioSignature } from '../src/providers/twilio-signature.js';
+import { CorrespondenceRepository } from '../src/repositories/correspondence.js';
 import { api, databases, startServer, startTwilioMock, TEST_TWILIO, twilioEnv, type TestServer } from './helpers.js';
 
 /**
@@ -92,6 +93,43 @@ for (const kind of databases()) {
       assert.equal(third.queries.length, 2, `history took ${third.queries.length} queries:\n${third.queries.join('\n')}`);
       assert.deepEqual(third.rendered, [changed]);
       assert.equal((third.res.body.items as Array<{ id: string; notes: string | null }>)[1]!.notes, 'amended');
+    });
+
+    test('the history page statement keeps one generic plan: PostgreSQL does not plan it afresh on every read', async (t) => {
+      if (kind !== 'postgres') return t.skip('PGlite runs statements unprepared');
+      // Its own server: a connection's first executions of a statement weigh in PostgreSQL's choice of plan,
+      // and the other tests read patients with a handful of entries.
+      const own = await startServer(kind);
+      t.after(() => own.close());
+      const knex = own.db.knex;
+      const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();
+      const lee = await knex('practitioners').where({ tenant_id: tenant.id, external_id: 'dr-lee' }).first();
+      // Enough entries for the planner to read a patient's by index, as on a real table (200 patients × 500 entries).
+      await knex.raw(
+        `INSERT INTO patients (tenant_id, external_id, name) SELECT ?, 'PLAN-' || g, 'Plan Patient ' || g FROM generate_series(1, 200) g`,
+        [tenant.id],
+      );
+      await knex.raw(`INSERT INTO patient_access (practitioner_id, patient_id, tenant_id) SELECT ?, id, tenant_id FROM patients WHERE external_id LIKE 'PLAN-%'`, [lee.id]);
+      await knex.raw(
+        `INSERT INTO correspondence (tenant_id, patient_id, channel, direction, status, body, created_at)
+         SELECT p.tenant_id, p.id, 'sms', 'outbound', 'delivered', 'plan ' || g, now() - g * interval '1 minute'
+         FROM patients p, generate_series(1, 500) g WHERE p.external_id LIKE 'PLAN-%'`,
+      );
+      await knex.raw('ANALYZE correspondence');
+      const patient = await knex('patients').where({ tenant_id: tenant.id, external_id: 'PLAN-1' }).first();
+      const plans = await knex
+        .transaction(async (trx) => {
+          // One connection for the reads and the look at its prepared statements (pg_prepared_statements is per session).
+          const repo = new CorrespondenceRepository(trx);
+          const audit = { actorType: 'practitioner', actorId: lee.id, action: 'correspondence.list', requestId: null, ip: null };
+          for (let i = 0; i < 12; i += 1) await repo.history({ tenantId: tenant.id, practitionerId: lee.id, patientId: patient.id, limit: 50 }, audit);
+          const { rows } = await trx.raw(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'history_p_50'`);
+          throw Object.assign(new Error('rollback'), { rows });
+        })
+        .catch((error: { rows?: Array<{ generic_plans: string; custom_plans: string }> }) => error.rows?.[0]);
+      assert.ok(plans, 'the page statement was prepared');
+      // PostgreSQL plans the first five executions for their values, then keeps the generic plan when it costs no more.
+      assert.ok(Number(plans.generic_plans) >= 6, `generic plans ${plans.generic_plans}, custom plans ${plans.custom_plans}`);
     });
 
     test('the access check still answers 404 for an ungranted or foreign caller, at no extra query when the page has entries', async () => {
