@@ -179,6 +179,14 @@ export interface HistoryPage {
   last_id: string | null;
 }
 
+/** An entry rendered by the database, as the page statement or {@link RENDER_SQL} answers it. */
+interface RenderedRow {
+  id: string;
+  version: string;
+  patient_name: string;
+  json: string;
+}
+
 /** An entry as rendered for a page, and the row version and patient name it was rendered from. */
 interface RenderedEntry {
   version: string;
@@ -398,17 +406,14 @@ export class CorrespondenceRepository {
     if (!sql) this.historySql.set(shape, (sql = historySql(query, render)));
     bindings.push(query.tenantId, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip);
     const result = await prepared(this.db, shape, this.db.raw(sql, bindings as never));
-    const rows = result.rows as Array<{ id: string; version: string; patient_name: string; cursor_at: string | null; json: string | null }>;
+    const rows = result.rows as Array<Omit<RenderedRow, 'json'> & { cursor_at: string | null; json: string | null }>;
     const shown = rows.slice(0, query.limit);
     const last = rows.length >= query.limit ? rows[query.limit - 1]! : null;
     const page = { found: rows.length, last_cursor_at: last?.cursor_at ?? null, last_id: last ? last.id : null };
     this.lastShown.set(pageKey, shown.map((row) => row.id));
 
     const items = shown.map((row) => {
-      if (row.json !== null) {
-        this.rendered.set(row.id, { version: row.version, patientName: row.patient_name, json: row.json });
-        return row.json;
-      }
+      if (row.json !== null) return this.keep({ ...row, json: row.json });
       const entry = this.rendered.get(row.id);
       return entry && entry.version === row.version && entry.patientName === row.patient_name ? entry.json : undefined;
     });
@@ -419,17 +424,20 @@ export class CorrespondenceRepository {
     // renamed: rendered now, in its latest version. An entry deleted since the page was read is left out.
     for (const id of missing) this.rendered.delete(id);
     const fresh = new Map<string, string>();
-    for (const entry of await this.render(query.tenantId, missing)) {
-      fresh.set(entry.id, entry.json);
-      this.rendered.set(entry.id, { version: entry.version, patientName: entry.patient_name, json: entry.json });
-    }
+    for (const entry of await this.render(query.tenantId, missing)) fresh.set(entry.id, this.keep(entry));
     const found = shown.map((row, i) => items[i] ?? fresh.get(row.id)).filter((json) => json !== undefined);
     return { ...page, items: `[${found.join(',')}]` };
   }
 
-  private async render(tenantId: string, ids: string[]): Promise<Array<{ id: string; version: string; patient_name: string; json: string }>> {
+  private async render(tenantId: string, ids: string[]): Promise<RenderedRow[]> {
     const result = await prepared(this.db, 'history_render', this.db.raw(RENDER_SQL, [tenantId, `{${ids.join(',')}}`]));
-    return result.rows as Array<{ id: string; version: string; patient_name: string; json: string }>;
+    return result.rows as RenderedRow[];
+  }
+
+  /** Keeps an entry the database just rendered, with the version and patient name it shows; answers its JSON. */
+  private keep(row: RenderedRow): string {
+    this.rendered.set(row.id, { version: row.version, patientName: row.patient_name, json: row.json });
+    return row.json;
   }
 
 }

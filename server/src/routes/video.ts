@@ -5,6 +5,7 @@ import { forbidden, notFound, unauthorized } from '../errors.js';
 import { defineRoute, parseOrThrow, type AppContext } from '../http/route.js';
 import { Correspondence, Problem } from '../http/schemas.js';
 import { z } from '../http/openapi.js';
+import { webhookFormBody } from '../http/middleware.js';
 import { auditActor, type AppState } from '../http/state.js';
 import { isValidTwilioSignature, parseWebhookForm, type WebhookParams } from '../providers/twilio-signature.js';
 import { streamSeat, type RtcRole, type SignallingHub } from '../realtime/signalling.js';
@@ -12,7 +13,6 @@ import type { VideoVisitRow } from '../repositories/video-visits.js';
 import { visitEnded, type VideoVisitService } from '../services/video-visits.js';
 import type { Logger } from '../logger.js';
 import { practitionerOf } from './browser.js';
-import { webhookFormBody } from '../http/middleware.js';
 import type { RouteContext } from './context.js';
 
 export const VideoVisit = z
