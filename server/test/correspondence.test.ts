@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_REASONS } from '@carecomms/core';
+import { CorrespondenceRepository, type HistoryPage, type HistoryQuery } from '../src/repositories/correspondence.js';
 import { toCorrespondence, type CorrespondenceRow } from '../src/repositories/rows.js';
 import { api, databases, startServer, type TestServer } from './helpers.js';
 
@@ -163,6 +164,87 @@ for (const kind of databases()) {
       // Deleted: gone from the page, whatever was rendered of it before.
       await knex('correspondence').where({ id }).delete();
       assert.equal(await entryOf(id), undefined);
+    });
+
+    test('a page read again, unchanged, still offers the next page once an older entry makes one', async () => {
+      const patient = byName('Grace Kim');
+      const knex = server.db.knex;
+      const all = (await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=200`, { token: lee })).body.items as Entry[];
+      const url = `/api/v1/correspondence?patientId=${patient.id}&limit=${all.length}`;
+      const first = await api(server, url, { token: lee });
+      assert.equal(first.body.nextCursor, null, 'the whole history fits the page');
+      assert.deepEqual(await api(server, url, { token: lee }).then((r) => r.body), first.body, 'read again, the same');
+
+      // Older than everything shown: the page's entries are unchanged, but now there is a next page.
+      const [row] = await knex('correspondence')
+        .insert({
+          tenant_id: knex('patients').select('tenant_id').where({ id: patient.id }),
+          patient_id: patient.id,
+          channel: 'email',
+          direction: 'outbound',
+          status: 'sent',
+          body: 'long ago',
+          created_at: new Date(Date.parse(all.at(-1)!.createdAt) - 86_400_000),
+        })
+        .returning('id');
+      try {
+        const again = await api(server, url, { token: lee });
+        assert.deepEqual(again.body.items, first.body.items);
+        assert.equal(typeof again.body.nextCursor, 'string', 'a next page is offered');
+        const next = await api(server, `${url}&cursor=${encodeURIComponent(again.body.nextCursor)}`, { token: lee });
+        assert.deepEqual(next.body.items.map((e: Entry) => e.id), [(row as { id: string }).id]);
+      } finally {
+        await knex('correspondence').where({ id: (row as { id: string }).id }).delete();
+      }
+      assert.equal((await api(server, url, { token: lee })).body.nextCursor, null, 'and none once it is gone');
+    });
+
+    test('history reads made together share one statement, each with its own page and audit rows; one the database refuses fails alone', async () => {
+      const knex = server.db.knex;
+      const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();
+      const practitioner = async (externalId: string) => (await knex('practitioners').where({ tenant_id: tenant.id, external_id: externalId }).first()).id as string;
+      const [leeId, patelId] = await Promise.all([practitioner('dr-lee'), practitioner('dr-patel')]);
+      const patelSees = new Set(((await api(server, '/api/v1/patients', { token: patel })).body.items as Array<{ id: string }>).map((p) => p.id));
+      const hidden = patients.find((p) => !patelSees.has(p.id))!;
+      const reads: HistoryQuery[] = [
+        { tenantId: tenant.id, practitionerId: leeId, patientId: byName('Grace Kim').id, limit: 50 },
+        { tenantId: tenant.id, practitionerId: leeId, patientId: byName('Margaret Thompson').id, limit: 3 },
+        { tenantId: tenant.id, practitionerId: leeId, patientId: byName('Margaret Thompson').id, limit: 50 },
+        { tenantId: tenant.id, practitionerId: patelId, patientId: hidden.id, limit: 50 },
+      ];
+      const audit = (requestId: string) => ({ actorType: 'practitioner', actorId: 'batch-test', action: 'correspondence.list', requestId, ip: null });
+      const pageOf = (page: HistoryPage) => ({ items: JSON.parse(page.items.toString()), found: page.found, cursor: [page.last_cursor_at, page.last_id] });
+      // Each alone, from a repository of its own (nothing kept between them).
+      const alone = [];
+      for (const read of reads) alone.push(pageOf(await new CorrespondenceRepository(knex).history(read, audit('alone'))));
+      assert.ok(alone[0]!.items.length > 0 && alone[1]!.items.length === 3 && alone[2]!.items.length > 3, 'the demo patients have history');
+      assert.equal(alone[3]!.found, 0, 'a patient the practitioner may not see has no history for them');
+
+      const repo = new CorrespondenceRepository(knex);
+      const statements: string[] = [];
+      const onQuery = (q: { sql: string }) => statements.push(q.sql);
+      knex.on('query', onQuery);
+      const together = await Promise.all(reads.map((read, i) => repo.history(read, audit(`together-${i}`)))).finally(() => knex.off('query', onQuery));
+      assert.deepEqual(together.map(pageOf), alone);
+      // Two page sizes, so two statements (a page size is part of a statement); one commit each.
+      assert.equal(statements.length, 2, statements.join('\n'));
+      const audited = await knex('audit_log').where('request_id', 'like', 'together-%').orderBy('request_id').select('request_id', 'patient_id');
+      assert.deepEqual(
+        audited.map((a: { request_id: string; patient_id: string }) => [a.request_id, a.patient_id]),
+        reads.slice(0, 3).map((read, i) => [`together-${i}`, read.patientId]),
+        'each page read is audited once, against its own patient; the empty one not at all',
+      );
+
+      // The database refuses one read of a batch (a malformed id the service would have turned away): the other still answers.
+      const fresh = new CorrespondenceRepository(knex);
+      const [good, refused] = await Promise.allSettled([
+        fresh.history(reads[0]!, audit('refused-0')),
+        fresh.history({ ...reads[0]!, patientId: 'not-a-uuid' }, audit('refused-1')),
+      ]);
+      assert.equal(good.status, 'fulfilled');
+      assert.deepEqual(pageOf((good as PromiseFulfilledResult<HistoryPage>).value), alone[0]);
+      assert.equal(refused.status, 'rejected');
+      assert.deepEqual(await knex('audit_log').where('request_id', 'like', 'refused-%').pluck('request_id'), ['refused-0']);
     });
 
     test('keyset pages have no gaps or repeats while rows are being inserted', async () => {

@@ -1,5 +1,7 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
+import { isDatabaseUnavailable } from '../db/database.js';
 import type { Knex } from '../db/knex.js';
 import { prepared, statementName } from './prepared.js';
 import { correspondenceJsonSql, type CorrespondenceRow } from './rows.js';
@@ -122,56 +124,82 @@ const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 const ROW_VERSION = `c.xmin::text || ' ' || c.updated_at::text`;
 
 /**
- * The history query of one shape (which filters are set) and page size, with
- * its audit insert: see {@link CorrespondenceRepository.history}. Each entry
- * comes with its id and row version, and, when `render` is set, its API JSON.
- * The page size is written into the text, not bound: with a bound LIMIT,
- * PostgreSQL cannot cost a generic plan for the prepared statement and plans
- * it afresh on every execution, which here cost a third of the database's
- * time for a page. Bindings: the filters, then the audit fields.
+ * SQL text of one line of a page's listing (see {@link historySql}): the
+ * entry's id, its row version and its patient's name as a JSON string, tab
+ * separated (JSON escapes tabs and newlines, and ids and versions hold none).
+ */
+const LISTING_LINE = `c.id::text || E'\\t' || c.version || E'\\t' || to_json(c.patient_name)::text`;
+
+/** The history reads of one batch, one row each (see {@link historySql}): what each asks for, and its audit fields. */
+const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, practitioner_id uuid, patient_id uuid, channel text, direction text,
+  before_at timestamptz, before_id uuid, actor_type text, actor_id text, action text, request_id text, ip text)`;
+
+/**
+ * The history query of one shape (which filters are set) and page size, for
+ * a batch of reads, with their audit rows: see
+ * {@link CorrespondenceRepository.history}. Its one binding is the reads
+ * ({@link HISTORY_READS}); every row answered carries its read's `i`.
+ *
+ * With `render`, one row per entry (one past the page when there is a next
+ * page): its id, version, patient name as JSON, API JSON, and the cursor on
+ * the page's last entry. Without, a row per read: the page's listing (a line
+ * per entry shown, {@link LISTING_LINE}), the entries found (the page size + 1
+ * when a next page exists) and that cursor; one row to parse instead of 51.
+ *
+ * The page size is written into the text: PostgreSQL then plans the page as
+ * a LIMIT it knows, once per connection for the prepared statement.
  */
 function historySql(query: HistoryQuery, render: boolean): string {
   const limit = query.limit;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`page size ${limit}`);
   const where = [
-    'c.tenant_id = ?',
-    'EXISTS (SELECT 1 FROM patient_access a WHERE a.patient_id = c.patient_id AND a.practitioner_id = ?)',
-    ...(query.patientId ? ['c.patient_id = ?'] : []),
-    ...(query.channel ? ['c.channel = ?'] : []),
-    ...(query.direction ? ['c.direction = ?'] : []),
-    ...(query.before ? ['(c.created_at, c.id) < (?::timestamptz, ?::uuid)'] : []),
+    'c.tenant_id = r.tenant_id',
+    'EXISTS (SELECT 1 FROM patient_access a WHERE a.patient_id = c.patient_id AND a.practitioner_id = r.practitioner_id)',
+    ...(query.patientId ? ['c.patient_id = r.patient_id'] : []),
+    ...(query.channel ? ['c.channel = r.channel'] : []),
+    ...(query.direction ? ['c.direction = r.direction'] : []),
+    ...(query.before ? ['(c.created_at, c.id) < (r.before_at, r.before_id)'] : []),
   ];
-  const n = 'row_number() OVER (ORDER BY c.created_at DESC, c.id DESC)';
-  return `WITH page AS (
-      SELECT ${render ? 'c.*' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version, p.name AS patient_name
-      FROM correspondence c JOIN patients p ON p.id = c.patient_id
-      WHERE ${where.join(' AND ')}
-      ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}),
+  const cursor = `CASE WHEN c.n = ${limit} THEN ${EXACT_CREATED_AT} END`;
+  return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
+    page AS (
+      SELECT r.i, c.* FROM r CROSS JOIN LATERAL (
+        SELECT ${render ? 'c.*' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version, p.name AS patient_name,
+          row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS n
+        FROM correspondence c JOIN patients p ON p.id = c.patient_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c),
     audited AS (
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-      SELECT ?, ?, ?, patient_id, ?, ?, ?
-      FROM (SELECT DISTINCT patient_id FROM (SELECT patient_id FROM page ORDER BY created_at DESC, id DESC LIMIT ${limit}) shown) seen
+      SELECT r.tenant_id, r.actor_type, r.actor_id, seen.patient_id, r.action, r.request_id, r.ip
+      FROM r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i
       WHERE set_config('synchronous_commit', 'off', true) = 'off')
-    SELECT c.id, c.version, c.patient_name,
-      CASE WHEN ${n} = ${limit} THEN ${EXACT_CREATED_AT} END AS cursor_at,
-      ${render ? `CASE WHEN ${n} <= ${limit} THEN (${correspondenceJsonSql('c')})::text END` : 'NULL::text'} AS json
-    FROM page c ORDER BY c.created_at DESC, c.id DESC`;
+    ${
+      render
+        ? `SELECT c.i, c.id, c.version, to_json(c.patient_name)::text AS patient_name, ${cursor} AS cursor_at,
+      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
+    FROM page c ORDER BY c.i, c.n`
+        : `SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
+      max(${cursor}) AS cursor_at
+    FROM r LEFT JOIN page c ON c.i = r.i GROUP BY r.i`
+    }`;
 }
 
 /**
  * Entries of one tenant in the API shape, as JSON text written by the
- * database (`correspondenceJsonSql`), with the version each was rendered
- * from. Bindings: the tenant, then the ids as a PostgreSQL array literal.
+ * database (`correspondenceJsonSql`), with the version and patient name (as
+ * JSON) each was rendered from. Bindings: the tenant, then the ids as a
+ * PostgreSQL array literal.
  */
-const RENDER_SQL = `SELECT x.id, x.version, x.patient_name, (${correspondenceJsonSql('x')})::text AS json
+const RENDER_SQL = `SELECT x.id, x.version, to_json(x.patient_name)::text AS patient_name, (${correspondenceJsonSql('x')})::text AS json
   FROM (SELECT c.*, ${ROW_VERSION} AS version, p.name AS patient_name
         FROM correspondence c JOIN patients p ON p.id = c.patient_id
         WHERE c.tenant_id = ? AND c.id = ANY(?::uuid[])) x`;
 
 /** A page of history: see {@link CorrespondenceRepository.history}. */
 export interface HistoryPage {
-  /** The page's entries in the API shape, newest first: JSON text of an array. */
-  items: string;
+  /** The page's entries in the API shape, newest first: UTF-8 JSON of an array. Shared: never to be written to. */
+  items: Buffer;
   /** Entries found: the page size + 1 when a next page exists. */
   found: number;
   /** The exact `created_at` (microseconds) and id of the page's last entry when the page is full, for the next cursor. */
@@ -179,25 +207,55 @@ export interface HistoryPage {
   last_id: string | null;
 }
 
+/** A history read waiting for its statement: see {@link CorrespondenceRepository.history}. */
+interface HistoryRead {
+  query: HistoryQuery;
+  audit: AuditFields;
+}
+
+/** What the history statement answers a read with, by its `i`: entries rendered (`render`), or its page's listing. */
+type HistoryRow = { i: number } & (RenderedPageRow | ListingRow);
+type RenderedPageRow = Omit<RenderedRow, 'json'> & { cursor_at: string | null; json: string | null };
+interface ListingRow {
+  listing: string;
+  found: number;
+  cursor_at: string | null;
+}
+
 /** An entry rendered by the database, as the page statement or {@link RENDER_SQL} answers it. */
 interface RenderedRow {
   id: string;
   version: string;
+  /** The patient's name as a JSON string. */
   patient_name: string;
   json: string;
 }
 
-/** An entry as rendered for a page, and the row version and patient name it was rendered from. */
+/** A page's answer; the cursor is on the last entry listed. */
+const page = (items: Buffer, found: number, cursorAt: string | null, listing: string): HistoryPage => ({
+  items,
+  found,
+  last_cursor_at: cursorAt,
+  last_id: cursorAt === null ? null : listing.slice(listing.lastIndexOf('\n') + 1).split('\t')[0]!,
+});
+
+/** An entry as rendered for a page, and the row version and patient name (as JSON) it was rendered from. */
 interface RenderedEntry {
   version: string;
   patientName: string;
   json: string;
 }
 
+/** A page as last answered: the database's listing of it (see {@link historySql}) and the entries answered for that listing. */
+interface AnsweredPage {
+  listing: string;
+  items: Buffer;
+}
+
 /** Rendered entries kept, in characters of JSON (the entries most read stay; about 25,000 entries). */
 const RENDERED_MAX_CHARS = 16 * 2 ** 20;
-/** Pages whose last entries are remembered (see `lastShown`). */
-const LAST_SHOWN_PAGES = 2000;
+/** Pages' last answers kept, in bytes (about 500 pages of 50 entries). */
+const ANSWERED_MAX_BYTES = 16 * 2 ** 20;
 
 const toInsert = (entry: NewCorrespondence) => ({ ...entry, session: entry.session ? JSON.stringify(entry.session) : null });
 
@@ -224,12 +282,15 @@ const WITH_NAME = ['correspondence.*', PATIENT_NAME];
 
 /** The correspondence history and its status events. */
 export class CorrespondenceRepository {
-  /** SQL text per history query shape (which filters are present) and page size: built once, then prepared by name. */
-  private readonly historySql = new Map<string, string>();
+  /** History reads waiting for the end of this turn of the event loop, per statement (see `history`). */
+  private readonly historyReads = new Map<string, DataLoader<HistoryRead, HistoryRow[]>>();
   /** Entries rendered for history pages, by id: reused while their row version and patient name are unchanged. */
   private readonly rendered = new LRUCache<string, RenderedEntry>({ maxSize: RENDERED_MAX_CHARS, sizeCalculation: (entry) => entry.json.length + 128 });
-  /** The entries each page (its filters and size) showed last, by id: a page none of whose entries are held any more is rendered whole. */
-  private readonly lastShown = new LRUCache<string, string[]>({ max: LAST_SHOWN_PAGES });
+  /** Each page's (its filters and size) last answer: sent again while the database lists the page exactly as it did then. */
+  private readonly answered = new LRUCache<string, AnsweredPage>({
+    maxSize: ANSWERED_MAX_BYTES,
+    sizeCalculation: (page) => page.items.length + 2 * page.listing.length + 128,
+  });
 
   constructor(private readonly db: Knex) {}
 
@@ -383,13 +444,15 @@ export class CorrespondenceRepository {
    *
    * Entries are written as API JSON by the database (`correspondenceJsonSql`:
    * Node neither parses rows nor encodes them again) and kept by row version.
-   * A page read before, with entries still held, is read by id and version
-   * alone, and only its entries not held in that version, or whose patient
-   * was renamed, are rendered, by a second statement; any other page is
-   * rendered in the same statement. Which entries a page holds, access and
-   * the audit rows are the database's answer for this request, every time.
-   * Rendering 50 entries cost the database about three times what reading
-   * the page does; most entries, once final, never change again.
+   * A page read before is read as its listing alone: each entry's id, row
+   * version and patient name, and the entries found. When that listing is the
+   * one the page was last answered from, the same answer is sent again;
+   * otherwise entries held in that version are reused and only the others are
+   * rendered, by a second statement. Any other page is rendered in the same
+   * statement. Which entries a page holds, access and the audit rows are the
+   * database's answer for this request, every time. Rendering 50 entries cost
+   * the database about three times what reading the page does; most
+   * entries, once final, never change again.
    */
   async history(query: HistoryQuery, audit: AuditFields): Promise<HistoryPage> {
     const bindings: unknown[] = [query.tenantId, query.practitionerId];
@@ -397,36 +460,92 @@ export class CorrespondenceRepository {
     if (query.channel) bindings.push(query.channel);
     if (query.direction) bindings.push(query.direction);
     if (query.before) bindings.push(...query.before);
-    // A page this server showed, some of whose entries it still holds, is read by version; any other is
-    // read and rendered whole in the same statement.
     const pageKey = `${bindings.join(' ')} ${query.limit}`;
-    const render = !(this.lastShown.get(pageKey) ?? []).some((id) => this.rendered.has(id));
-    const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}_${query.limit}${render ? '_r' : ''}`;
-    let sql = this.historySql.get(shape);
-    if (!sql) this.historySql.set(shape, (sql = historySql(query, render)));
-    bindings.push(query.tenantId, audit.actorType, audit.actorId, audit.action, audit.requestId, audit.ip);
-    const result = await prepared(this.db, shape, this.db.raw(sql, bindings as never));
-    const rows = result.rows as Array<Omit<RenderedRow, 'json'> & { cursor_at: string | null; json: string | null }>;
-    const shown = rows.slice(0, query.limit);
-    const last = rows.length >= query.limit ? rows[query.limit - 1]! : null;
-    const page = { found: rows.length, last_cursor_at: last?.cursor_at ?? null, last_id: last ? last.id : null };
-    this.lastShown.set(pageKey, shown.map((row) => row.id));
+    const last = this.answered.get(pageKey);
+    const render = last === undefined;
+    const rows = await this.historyStatement(query, render).load({ query, audit });
 
-    const items = shown.map((row) => {
-      if (row.json !== null) return this.keep({ ...row, json: row.json });
-      const entry = this.rendered.get(row.id);
-      return entry && entry.version === row.version && entry.patientName === row.patient_name ? entry.json : undefined;
+    if (render) {
+      const shown = (rows as RenderedPageRow[]).slice(0, query.limit);
+      const listing = shown.map((row) => `${row.id}\t${row.version}\t${row.patient_name}`).join('\n');
+      const items = shown.map((row) => this.keep({ ...row, json: row.json! }));
+      return this.answer(pageKey, listing, rows.length, shown.at(-1)?.cursor_at ?? null, items);
+    }
+
+    const { listing, found, cursor_at: cursorAt } = rows[0] as ListingRow;
+    if (listing === last.listing) return page(last.items, found, cursorAt, listing);
+    // Listed otherwise than when last answered: entries held in the version and with the patient name
+    // listed are reused; the others (new on the page, changed, or dropped from what is kept, or whose
+    // patient was renamed) are rendered now, in their latest version.
+    const lines = listing === '' ? [] : listing.split('\n').map((line) => line.split('\t') as [string, string, string]);
+    const items = lines.map(([id, version, patientName]) => {
+      const entry = this.rendered.get(id);
+      return entry && entry.version === version && entry.patientName === patientName ? entry.json : undefined;
     });
-    const missing = shown.filter((_, i) => items[i] === undefined).map((row) => row.id);
-    if (missing.length === 0) return { ...page, items: `[${items.join(',')}]` };
+    const missing = lines.filter((_, i) => items[i] === undefined);
+    if (missing.length === 0) return this.answer(pageKey, listing, found, cursorAt, items as string[]);
+    for (const [id] of missing) this.rendered.delete(id);
+    const fresh = new Map((await this.render(query.tenantId, missing.map(([id]) => id))).map((row) => [row.id, row]));
+    const shown = lines.map(([id], i) => items[i] ?? (fresh.has(id) ? this.keep(fresh.get(id)!) : undefined)).filter((json) => json !== undefined);
+    // An entry deleted since the page was read is left out; one changed since is shown as it is now. Either
+    // way that answer is not the listing's, and is not kept as its answer.
+    const asListed = missing.every(([id, version, patientName]) => fresh.get(id)?.version === version && fresh.get(id)?.patient_name === patientName);
+    return asListed ? this.answer(pageKey, listing, found, cursorAt, shown) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
+  }
 
-    // Not held in this version (new on the page, changed, or dropped from what is kept), or its patient
-    // renamed: rendered now, in its latest version. An entry deleted since the page was read is left out.
-    for (const id of missing) this.rendered.delete(id);
-    const fresh = new Map<string, string>();
-    for (const entry of await this.render(query.tenantId, missing)) fresh.set(entry.id, this.keep(entry));
-    const found = shown.map((row, i) => items[i] ?? fresh.get(row.id)).filter((json) => json !== undefined);
-    return { ...page, items: `[${found.join(',')}]` };
+  /**
+   * The statement for history reads of this shape, taking every such read
+   * made in the same turn of the event loop: one round trip and one commit for
+   * the lot. A batch the database refuses for a reason other than being
+   * unreachable is read again one page at a time, so that one read cannot fail
+   * the others.
+   */
+  private historyStatement(query: HistoryQuery, render: boolean): DataLoader<HistoryRead, HistoryRow[]> {
+    const shape = `history_${query.patientId ? 'p' : ''}${query.channel ? 'c' : ''}${query.direction ? 'd' : ''}${query.before ? 'b' : ''}_${query.limit}${render ? '_r' : ''}`;
+    let loader = this.historyReads.get(shape);
+    if (loader) return loader;
+    const sql = historySql(query, render);
+    const run = async (reads: readonly HistoryRead[]): Promise<HistoryRow[][]> => {
+      const input = reads.map(({ query: q, audit }, i) => ({
+        i,
+        tenant_id: q.tenantId,
+        practitioner_id: q.practitionerId,
+        patient_id: q.patientId ?? null,
+        channel: q.channel ?? null,
+        direction: q.direction ?? null,
+        before_at: q.before?.[0] ?? null,
+        before_id: q.before?.[1] ?? null,
+        actor_type: audit.actorType,
+        actor_id: audit.actorId,
+        action: audit.action,
+        request_id: audit.requestId,
+        ip: audit.ip,
+      }));
+      const result = await prepared(this.db, shape, this.db.raw(sql, [JSON.stringify(input)]));
+      const answers = reads.map((): HistoryRow[] => []);
+      for (const row of result.rows as HistoryRow[]) answers[row.i]!.push(row);
+      return answers;
+    };
+    loader = new DataLoader(
+      async (reads: readonly HistoryRead[]) => {
+        try {
+          return await run(reads);
+        } catch (error) {
+          if (reads.length === 1 || isDatabaseUnavailable(error)) throw error;
+          return Promise.all(reads.map((read) => run([read]).then(([rows]) => rows!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+        }
+      },
+      { cache: false, maxBatchSize: 64, batchScheduleFn: (read) => setImmediate(read) },
+    );
+    this.historyReads.set(shape, loader);
+    return loader;
+  }
+
+  /** Keeps a page's answer, made of these entries, as the answer to its listing; answers it. */
+  private answer(pageKey: string, listing: string, found: number, cursorAt: string | null, entries: string[]): HistoryPage {
+    const items = Buffer.from(`[${entries.join(',')}]`);
+    this.answered.set(pageKey, { listing, items });
+    return page(items, found, cursorAt, listing);
   }
 
   private async render(tenantId: string, ids: string[]): Promise<RenderedRow[]> {

@@ -41,6 +41,9 @@ export interface ExternalEntry {
   occurredAt?: string;
 }
 
+/** How a history page's JSON opens, before its entries. */
+const ITEMS_OPEN = Buffer.from('{"items":');
+
 const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actorType: actor.type, actorId: actor.id, action, requestId: actor.requestId, ip: actor.ip });
@@ -69,10 +72,10 @@ export class CorrespondenceService {
    * itself only returns entries of patients the practitioner may see, so a
    * non-empty page for one patient proves access; only an empty page asks
    * whether the patient is visible at all (404 when not, as for a missing one).
-   * Answers the page as JSON text (`{ items, nextCursor }`), its entries as
+   * Answers the page as UTF-8 JSON (`{ items, nextCursor }`), its entries as
    * the database wrote them.
    */
-  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor): Promise<string> {
+  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor): Promise<Buffer> {
     const before = options.cursor
       ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
       : undefined;
@@ -84,7 +87,7 @@ export class CorrespondenceService {
       await this.audit.appendRead(actor, 'correspondence.list', [options.patientId]);
     }
     const nextCursor = page.found > options.limit && page.last_cursor_at && page.last_id ? encodeCursor([page.last_cursor_at, page.last_id]) : null;
-    return `{"items":${page.items},"nextCursor":${JSON.stringify(nextCursor)}}`;
+    return Buffer.concat([ITEMS_OPEN, page.items, Buffer.from(`,"nextCursor":${JSON.stringify(nextCursor)}}`)]);
   }
 
   /** Insert an entry and announce it, inside the caller's transaction. */
