@@ -161,28 +161,34 @@ function historySql(query: HistoryQuery, render: boolean): string {
     ...(query.before ? ['(c.created_at, c.id) < (r.before_at, r.before_id)'] : []),
   ];
   const cursor = `CASE WHEN c.n = ${limit} THEN ${EXACT_CREATED_AT} END`;
-  return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
-    page AS (
-      SELECT r.i, c.* FROM r CROSS JOIN LATERAL (
+  const page = `(
         SELECT ${render ? 'c.*' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version, p.name AS patient_name,
           row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS n
         FROM correspondence c JOIN patients p ON p.id = c.patient_id
         WHERE ${where.join(' AND ')}
-        ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c),
-    audited AS (
+        ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c`;
+  const audited = (seen: string) => `audited AS (
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
       SELECT r.tenant_id, r.actor_type, r.actor_id, seen.patient_id, r.action, r.request_id, r.ip
-      FROM r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i
-      WHERE set_config('synchronous_commit', 'off', true) = 'off')
-    ${
-      render
-        ? `SELECT c.i, c.id, c.version, to_json(c.patient_name)::text AS patient_name, ${cursor} AS cursor_at,
+      FROM ${seen}
+      WHERE set_config('synchronous_commit', 'off', true) = 'off')`;
+  if (render) {
+    return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
+    page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
+    ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
+    SELECT c.i, c.id, c.version, to_json(c.patient_name)::text AS patient_name, ${cursor} AS cursor_at,
       CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
-    FROM page c ORDER BY c.i, c.n`
-        : `SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
-      max(${cursor}) AS cursor_at
-    FROM r LEFT JOIN page c ON c.i = r.i GROUP BY r.i`
-    }`;
+    FROM page c ORDER BY c.i, c.n`;
+  }
+  // Aggregated as the page is read, so that only a row per read is kept for the audit insert to read.
+  return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
+    listed AS (
+      SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
+        max(${cursor}) AS cursor_at, array_agg(DISTINCT c.patient_id) FILTER (WHERE c.n <= ${limit}) AS patients
+      FROM r LEFT JOIN LATERAL ${page} ON true
+      GROUP BY r.i),
+    ${audited('r JOIN listed ON listed.i = r.i CROSS JOIN unnest(listed.patients) AS seen(patient_id)')}
+    SELECT i, found, listing, cursor_at FROM listed`;
 }
 
 /**
