@@ -226,6 +226,8 @@ for (const kind of databases()) {
       knex.on('query', onQuery);
       const together = await Promise.all(reads.map((read, i) => repo.history(read, audit(`together-${i}`)))).finally(() => knex.off('query', onQuery));
       assert.deepEqual(together.map(pageOf), alone);
+      // Read again unchanged: answered from its listing with the very answer kept, nothing rendered or joined anew.
+      assert.equal((await repo.history(reads[0]!, audit('again'))).items, together[0]!.items);
       // Two page sizes, so two statements (a page size is part of a statement); one commit each.
       assert.equal(statements.length, 2, statements.join('\n'));
       const audited = await knex('audit_log').where('request_id', 'like', 'together-%').orderBy('request_id').select('request_id', 'patient_id');

@@ -461,12 +461,8 @@ export class CorrespondenceRepository {
    * entries, once final, never change again.
    */
   async history(query: HistoryQuery, audit: AuditFields): Promise<HistoryPage> {
-    const bindings: unknown[] = [query.tenantId, query.practitionerId];
-    if (query.patientId) bindings.push(query.patientId);
-    if (query.channel) bindings.push(query.channel);
-    if (query.direction) bindings.push(query.direction);
-    if (query.before) bindings.push(...query.before);
-    const pageKey = `${bindings.join(' ')} ${query.limit}`;
+    const { tenantId, practitionerId, patientId = '', channel = '', direction = '', before = [], limit } = query;
+    const pageKey = [tenantId, practitionerId, patientId, channel, direction, ...before, limit].join(' ');
     const last = this.answered.get(pageKey);
     const render = last === undefined;
     const rows = await this.historyStatement(query, render).load({ query, audit });
