@@ -249,6 +249,49 @@ for (const kind of databases()) {
       assert.deepEqual(await knex('audit_log').where('request_id', 'like', 'refused-%').pluck('request_id'), ['refused-0']);
     });
 
+    test('an entry carries its patient\'s tenant, and goes with its patient or its tenant', async () => {
+      const knex = server.db.knex;
+      const [tenant] = await knex('tenants').insert({ slug: `fk-${Date.now()}`, name: 'Key Clinic' }).returning('id');
+      const tenantId = (tenant as { id: string }).id;
+      const [patient] = await knex('patients').insert({ tenant_id: tenantId, external_id: 'FK-1', name: 'Key Patient' }).returning('id');
+      const patientId = (patient as { id: string }).id;
+      const entry = { patient_id: patientId, channel: 'email', direction: 'outbound', status: 'sent', body: 'keyed' };
+      const demo = (await knex('tenants').where({ slug: 'demo-clinic' }).first()).id as string;
+      // Another clinic's id on this clinic's patient is refused, whoever writes it.
+      await assert.rejects(knex('correspondence').insert({ ...entry, tenant_id: demo }), (error: { code?: string }) => error.code === '23503');
+
+      const [kept] = await knex('correspondence').insert({ ...entry, tenant_id: tenantId }).returning('id');
+      await knex('patients').where({ id: patientId }).delete();
+      assert.equal(await knex('correspondence').where({ id: (kept as { id: string }).id }).first(), undefined, 'gone with its patient');
+
+      const [other] = await knex('patients').insert({ tenant_id: tenantId, external_id: 'FK-2', name: 'Key Patient Two' }).returning('id');
+      const [gone] = await knex('correspondence').insert({ ...entry, patient_id: (other as { id: string }).id, tenant_id: tenantId }).returning('id');
+      await knex('tenants').where({ id: tenantId }).delete();
+      assert.equal(await knex('correspondence').where({ id: (gone as { id: string }).id }).first(), undefined, 'gone with its tenant');
+    });
+
+    test('writing an entry does not lock its tenant\'s row (which every write of the clinic would then queue on)', async (t) => {
+      if (kind !== 'postgres') return t.skip('PGlite has one connection: no second writer to hold the lock');
+      const knex = server.db.knex;
+      const patient = byName('Grace Kim');
+      const tenantId = (await knex('patients').where({ id: patient.id }).first()).tenant_id as string;
+      // Another session holds the tenant's row as an update of it would (FOR UPDATE conflicts with the KEY SHARE a check takes).
+      const holder = await knex.transaction();
+      try {
+        await holder.raw('SELECT 1 FROM tenants WHERE id = ? FOR UPDATE', [tenantId]);
+        const id = await knex.transaction(async (trx) => {
+          await trx.raw("SET LOCAL lock_timeout = '2s'");
+          const [row] = await trx('correspondence')
+            .insert({ tenant_id: tenantId, patient_id: patient.id, channel: 'email', direction: 'outbound', status: 'sent', body: 'while the clinic is locked' })
+            .returning('id');
+          return (row as { id: string }).id;
+        });
+        await knex('correspondence').where({ id }).delete();
+      } finally {
+        await holder.rollback();
+      }
+    });
+
     test('keyset pages have no gaps or repeats while rows are being inserted', async () => {
       const patient = byName('Aiko Tanaka');
       // Enough history with identical timestamps to exercise the id tie-break.

@@ -9,6 +9,7 @@ import * as patientPhoneIndex from './20261127090000_patient_phone_index.js';
 import * as auditLogNoTruncate from './20261127100000_audit_log_no_truncate.js';
 import * as idempotencyKeyExpiry from './20261127110000_idempotency_key_expiry.js';
 import * as correspondencePatientTenantStatistics from './20261127120000_correspondence_patient_tenant_statistics.js';
+import * as correspondencePatientTenantKey from './20261127130000_correspondence_patient_tenant_key.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261127100000_audit_log_no_truncate', auditLogNoTruncate],
   ['20261127110000_idempotency_key_expiry', idempotencyKeyExpiry],
   ['20261127120000_correspondence_patient_tenant_statistics', correspondencePatientTenantStatistics],
+  ['20261127130000_correspondence_patient_tenant_key', correspondencePatientTenantKey],
 ];
 
 /** The migrations' names, in order (what a database migrated to the latest has applied). */
