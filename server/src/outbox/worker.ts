@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import DataLoader from 'dataloader';
 import type { Database } from '../db/database.js';
+import { perTurn } from '../db/batch.js';
 import type { Knex } from '../db/knex.js';
 import type { Logger } from '../logger.js';
 import type { OutboxConfig } from '../config.js';
@@ -35,13 +35,10 @@ export class OutboxWorker {
   private pruneTimer: NodeJS.Timeout | null = null;
   private readonly actor: SystemActor = { type: 'system', id: 'outbox', requestId: null, ip: null };
   /** Sent rows to mark done: one statement per turn of the event loop for all of them; true for each row this worker still held. */
-  private readonly sentRows = new DataLoader(
-    async (ids: readonly string[]) => {
-      const held = new Set(await this.deps.repos.outbox.finish([...ids], this.workerId, 'done'));
-      return ids.map((id) => held.has(id));
-    },
-    { cache: false, batchScheduleFn: (flush) => setImmediate(flush) },
-  );
+  private readonly sentRows = perTurn(async (ids: readonly string[]) => {
+    const held = new Set(await this.deps.repos.outbox.finish([...ids], this.workerId, 'done'));
+    return ids.map((id) => held.has(id));
+  });
 
   constructor(
     private readonly deps: {

@@ -1,7 +1,7 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
-import { isDatabaseUnavailable } from '../db/database.js';
+import { perTurn, togetherOrEachAlone } from '../db/batch.js';
 import type { Knex } from '../db/knex.js';
 import { prepared, statementName } from './prepared.js';
 import { correspondenceJsonSql, type CorrespondenceRow } from './rows.js';
@@ -528,17 +528,7 @@ export class CorrespondenceRepository {
       for (const row of result.rows as HistoryRow[]) answers[row.i]!.push(row);
       return answers;
     };
-    loader = new DataLoader(
-      async (reads: readonly HistoryRead[]) => {
-        try {
-          return await run(reads);
-        } catch (error) {
-          if (reads.length === 1 || isDatabaseUnavailable(error)) throw error;
-          return Promise.all(reads.map((read) => run([read]).then(([rows]) => rows!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
-        }
-      },
-      { cache: false, maxBatchSize: 64, batchScheduleFn: (read) => setImmediate(read) },
-    );
+    loader = perTurn((reads: readonly HistoryRead[]) => togetherOrEachAlone(reads, run), 64);
     this.historyReads.set(shape, loader);
     return loader;
   }

@@ -1,6 +1,5 @@
 import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
-import DataLoader from 'dataloader';
-import { isDatabaseUnavailable } from '../db/database.js';
+import { perTurn, togetherOrEachAlone } from '../db/batch.js';
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
@@ -51,11 +50,7 @@ const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actor
 /** The correspondence history: reading it, and writing entries so every browser sees them live. */
 export class CorrespondenceService {
   /** Inbound SMS waiting for the end of this turn of the event loop, to be written together (see `createInboundSms`). */
-  private readonly inboundSms = new DataLoader((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), {
-    cache: false,
-    maxBatchSize: 100,
-    batchScheduleFn: (write) => setImmediate(write),
-  });
+  private readonly inboundSms = perTurn((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), 100);
 
   constructor(
     private readonly db: Knex,
@@ -125,15 +120,7 @@ export class CorrespondenceService {
    * say) is written one message at a time, so that one cannot fail the rest.
    */
   private async storeInboundSms(items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>): Promise<Array<InboundSmsResult | Error>> {
-    let results: Array<InboundSmsResult | Error>;
-    try {
-      results = await this.correspondence.insertInboundSms([...items]);
-    } catch (error) {
-      if (items.length === 1 || isDatabaseUnavailable(error)) throw error;
-      results = await Promise.all(
-        items.map((item) => this.correspondence.insertInboundSms([item]).then(([result]) => result!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
-      );
-    }
+    const results = await togetherOrEachAlone(items, (batch) => this.correspondence.insertInboundSms([...batch]));
     for (const result of results) if (!(result instanceof Error) && result.outcome === 'stored') this.events.notifyCommitted(result.realtimeEventId);
     return results;
   }
