@@ -86,7 +86,7 @@ for (const kind of databases()) {
       assert.equal(warm.queries.length, 1, `history took ${warm.queries.length} queries:\n${warm.queries.join('\n')}`);
       assert.deepEqual(warm.rendered, [], 'read again unchanged, nothing is rendered');
 
-      // One entry changed: the page by version, then the rendering of that entry alone.
+      // One entry changed: the page's listing, then the rendering of that entry alone.
       const changed = (warm.res.body.items as Array<{ id: string }>)[1]!.id;
       await server.db.knex('correspondence').where({ id: changed }).update({ notes: 'amended' });
       const third = await renderedBy(url);

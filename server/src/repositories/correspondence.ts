@@ -124,11 +124,17 @@ const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 const ROW_VERSION = `c.xmin::text || ' ' || c.updated_at::text`;
 
 /**
+ * SQL text of the patient name of `alias`'s entry as a JSON string: what a
+ * listing line and a kept rendering both record, so that the two compare.
+ */
+const nameJson = (alias: string) => `to_json(${alias}.patient_name)::text`;
+
+/**
  * SQL text of one line of a page's listing (see {@link historySql}): the
  * entry's id, its row version and its patient's name as a JSON string, tab
  * separated (JSON escapes tabs and newlines, and ids and versions hold none).
  */
-const LISTING_LINE = `c.id::text || E'\\t' || c.version || E'\\t' || to_json(c.patient_name)::text`;
+const LISTING_LINE = `c.id::text || E'\\t' || c.version || E'\\t' || ${nameJson('c')}`;
 
 /** The history reads of one batch, one row each (see {@link historySql}): what each asks for, and its audit fields. */
 const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, practitioner_id uuid, patient_id uuid, channel text, direction text,
@@ -141,8 +147,8 @@ const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, 
  * ({@link HISTORY_READS}); every row answered carries its read's `i`.
  *
  * With `render`, one row per entry (one past the page when there is a next
- * page): its id, version, patient name as JSON, API JSON, and the cursor on
- * the page's last entry. Without, a row per read: the page's listing (a line
+ * page): its id, version, patient name as JSON, its listing line, API JSON,
+ * and the cursor on the page's last entry. Without, a row per read: the page's listing (a line
  * per entry shown, {@link LISTING_LINE}), the entries found (the page size + 1
  * when a next page exists) and that cursor; one row to parse instead of 51.
  *
@@ -176,7 +182,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
     return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
     page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
     ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
-    SELECT c.i, c.id, c.version, to_json(c.patient_name)::text AS patient_name, ${cursor} AS cursor_at,
+    SELECT c.i, c.id, c.version, ${nameJson('c')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
       CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
     FROM page c ORDER BY c.i, c.n`;
   }
@@ -197,7 +203,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
  * JSON) each was rendered from. Bindings: the tenant, then the ids as a
  * PostgreSQL array literal.
  */
-const RENDER_SQL = `SELECT x.id, x.version, to_json(x.patient_name)::text AS patient_name, (${correspondenceJsonSql('x')})::text AS json
+const RENDER_SQL = `SELECT x.id, x.version, ${nameJson('x')} AS patient_name, (${correspondenceJsonSql('x')})::text AS json
   FROM (SELECT c.*, ${ROW_VERSION} AS version, p.name AS patient_name
         FROM correspondence c JOIN patients p ON p.id = c.patient_id
         WHERE c.tenant_id = ? AND c.id = ANY(?::uuid[])) x`;
@@ -221,7 +227,7 @@ interface HistoryRead {
 
 /** What the history statement answers a read with, by its `i`: entries rendered (`render`), or its page's listing. */
 type HistoryRow = { i: number } & (RenderedPageRow | ListingRow);
-type RenderedPageRow = Omit<RenderedRow, 'json'> & { cursor_at: string | null; json: string | null };
+type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null };
 interface ListingRow {
   listing: string;
   found: number;
@@ -469,7 +475,7 @@ export class CorrespondenceRepository {
 
     if (render) {
       const shown = (rows as RenderedPageRow[]).slice(0, query.limit);
-      const listing = shown.map((row) => `${row.id}\t${row.version}\t${row.patient_name}`).join('\n');
+      const listing = shown.map((row) => row.line).join('\n');
       const items = shown.map((row) => this.keep({ ...row, json: row.json! }));
       return this.answer(pageKey, listing, rows.length, shown.at(-1)?.cursor_at ?? null, items);
     }
