@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ERROR_REASONS } from '@carecomms/core';
 import { CorrespondenceRepository, type HistoryPage, type HistoryQuery } from '../src/repositories/correspondence.js';
 import { toCorrespondence, type CorrespondenceRow } from '../src/repositories/rows.js';
@@ -126,6 +128,43 @@ for (const kind of databases()) {
       // The reasons came from the database's copy of the table, not a default.
       assert.equal((fromSql.get(ids[codes.indexOf('30005')]!) as { errorReason?: string }).errorReason, ERROR_REASONS['30005']);
       await knex('correspondence').whereIn('id', ids).delete();
+    });
+
+    test('a page is sent compressed to a client that accepts it, and as it is to one that does not', async () => {
+      const path = '/api/v1/correspondence?limit=50';
+      // Read as sent, with node:http: fetch would decode it.
+      const read = (acceptEncoding: string) =>
+        new Promise<{ headers: Headers; raw: Buffer }>((resolve, reject) => {
+          httpGet(server.url + path, { headers: { authorization: `Bearer ${lee}`, 'accept-encoding': acceptEncoding } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ headers: new Headers(res.headers as Record<string, string>), raw: Buffer.concat(chunks) }));
+          }).on('error', reject);
+        });
+      const plain = await read('identity');
+      assert.equal(plain.headers.get('content-encoding'), null);
+      assert.equal(plain.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.match(plain.headers.get('vary') ?? '', /Accept-Encoding/i);
+      const page = JSON.parse(plain.raw.toString('utf8'));
+      assert.ok(page.items.length > 5, 'the demo practitioner has a page of history');
+      for (const [accepted, encoding, decode] of [
+        ['gzip, deflate, br, zstd', 'br', brotliDecompressSync],
+        ['gzip', 'gzip', gunzipSync],
+      ] as const) {
+        const res = await read(accepted);
+        assert.equal(res.headers.get('content-encoding'), encoding);
+        assert.match(res.headers.get('vary') ?? '', /Accept-Encoding/i);
+        assert.ok(res.raw.length * 3 < plain.raw.length, `${encoding}: ${res.raw.length} of ${plain.raw.length} bytes`);
+        assert.deepEqual(JSON.parse(decode(res.raw).toString('utf8')), page);
+        // Read again, unchanged: the same bytes.
+        assert.deepEqual((await read(accepted)).raw, res.raw);
+      }
+      // A body too small to gain from it is sent as it is.
+      const empty = await fetch(`${server.url}/api/v1/correspondence?patientId=${byName('Margaret Thompson').id}&channel=email`, {
+        headers: { authorization: `Bearer ${lee}`, 'accept-encoding': 'br' },
+      });
+      assert.equal(empty.headers.get('content-encoding'), null);
+      assert.ok((await empty.json()).items.length < 3);
     });
 
     test('an entry changed in any way after a page showed it is shown as it is now: pages reuse only unchanged renderings', async () => {

@@ -1,7 +1,7 @@
 import type { Channel, Direction, Status } from '@carecomms/core';
 import type DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
-import { perTurn, togetherOrEachAlone } from '../db/batch.js';
+import { perTurn, REQUEST_BATCH_MAX, togetherOrEachAlone } from '../db/batch.js';
 import type { Knex } from '../db/knex.js';
 import { prepared, statementName } from './prepared.js';
 import { correspondenceJsonSql, type CorrespondenceRow } from './rows.js';
@@ -534,7 +534,7 @@ export class CorrespondenceRepository {
       for (const row of result.rows as HistoryRow[]) answers[row.i]!.push(row);
       return answers;
     };
-    loader = perTurn((reads: readonly HistoryRead[]) => togetherOrEachAlone(reads, run), 64);
+    loader = perTurn((reads: readonly HistoryRead[]) => togetherOrEachAlone(reads, run), REQUEST_BATCH_MAX);
     this.historyReads.set(shape, loader);
     return loader;
   }

@@ -1,4 +1,5 @@
 import { CHANNELS, DIRECTIONS } from '@carecomms/core';
+import { sendJson } from '../http/compressed.js';
 import { defineRoute } from '../http/route.js';
 import { Correspondence, Patient, Session, page, uuidParam } from '../http/schemas.js';
 import { z } from '../http/openapi.js';
@@ -113,8 +114,7 @@ export function registerBrowserRoutes(rc: RouteContext, features: Array<'sms' | 
     },
     authenticate,
     async (ctx, { query }) => {
-      ctx.body = await services.correspondence.history(practitionerOf(ctx), query, auditActor(ctx.state, ctx.ip));
-      ctx.type = 'application/json';
+      sendJson(ctx, await services.correspondence.history(practitionerOf(ctx), query, auditActor(ctx.state, ctx.ip)));
     },
   );
 }
