@@ -1,5 +1,6 @@
 import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
 import { perTurn, REQUEST_BATCH_MAX, togetherOrEachAlone } from '../db/batch.js';
+import type { JsonAnswer } from '../http/compressed.js';
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
 import type { AuditActor, AuditRepository } from '../repositories/audit.js';
@@ -50,12 +51,6 @@ const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actor
 /** The correspondence history: reading it, and writing entries so every browser sees them live. */
 export class CorrespondenceService {
   /** Inbound SMS waiting for the end of this turn of the event loop, to be written together (see `createInboundSms`). */
-  /**
-   * The last page answered with each kept list of entries: a page read again
-   * unchanged is answered with the very same Buffer, so that it is neither
-   * copied again nor compressed again (see `sendJson`).
-   */
-  private readonly answers = new WeakMap<Buffer, { end: string; body: Buffer }>();
   private readonly inboundSms = perTurn((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), REQUEST_BATCH_MAX);
 
   constructor(
@@ -74,9 +69,10 @@ export class CorrespondenceService {
    * non-empty page for one patient proves access; only an empty page asks
    * whether the patient is visible at all (404 when not, as for a missing one).
    * Answers the page as UTF-8 JSON (`{ items, nextCursor }`), its entries as
-   * the database wrote them: the very same Buffer while the page is unchanged.
+   * the database wrote them, in parts: the entries are the very Buffer kept
+   * for the page while it is unchanged, which its compressed forms are kept with.
    */
-  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor): Promise<Buffer> {
+  async history(key: PatientKey, options: HistoryOptions, actor: AuditActor): Promise<JsonAnswer> {
     const before = options.cursor
       ? (decodeCursor(options.cursor, (v) => v.length === 2 && EXACT_TIMESTAMP.test(v[0]!) && isUuid(v[1]!)) as [string, string])
       : undefined;
@@ -89,11 +85,7 @@ export class CorrespondenceService {
     }
     const nextCursor = page.found > options.limit && page.last_cursor_at && page.last_id ? encodeCursor([page.last_cursor_at, page.last_id]) : null;
     const end = `,"nextCursor":${JSON.stringify(nextCursor)}}`;
-    const last = this.answers.get(page.items);
-    if (last?.end === end) return last.body;
-    const body = Buffer.concat([ITEMS_OPEN, page.items, Buffer.from(end)]);
-    this.answers.set(page.items, { end, body });
-    return body;
+    return { parts: [ITEMS_OPEN, page.items, Buffer.from(end)], keptWith: page.items, variant: end };
   }
 
   /** Insert an entry and announce it, inside the caller's transaction. */
