@@ -124,17 +124,27 @@ const EXACT_CREATED_AT = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 const ROW_VERSION = `c.xmin::text || ' ' || c.updated_at::text`;
 
 /**
- * SQL text of the patient name of `alias`'s entry as a JSON string: what a
- * listing line and a kept rendering both record, so that the two compare.
+ * SQL text of a patient's name as a JSON string: what a page's names and a
+ * kept rendering both record, so that the two compare.
  */
-const nameJson = (alias: string) => `to_json(${alias}.patient_name)::text`;
+const nameJson = (name: string) => `to_json(${name})::text`;
 
 /**
  * SQL text of one line of a page's listing (see {@link historySql}): the
- * entry's id, its row version and its patient's name as a JSON string, tab
- * separated (JSON escapes tabs and newlines, and ids and versions hold none).
+ * entry's id and its row version, tab separated (ids and versions hold
+ * neither tabs nor newlines). The page's patients' names are listed apart,
+ * once per patient ({@link pageNames}), not once per entry.
  */
-const LISTING_LINE = `c.id::text || E'\\t' || c.version || E'\\t' || ${nameJson('c')}`;
+const LISTING_LINE = `c.id::text || E'\\t' || c.version`;
+
+/**
+ * SQL text of the names of a page's patients, from an array of their ids: a
+ * line per patient, its id and its name as a JSON string (JSON escapes tabs
+ * and newlines), tab separated, in id order; '' for none. A rename shows here.
+ */
+const pageNames = (patientIds: string) =>
+  `(SELECT coalesce(string_agg(u.id::text || E'\\t' || (SELECT ${nameJson('p.name')} FROM patients p WHERE p.id = u.id), E'\\n' ORDER BY u.id), '')
+    FROM unnest(${patientIds}) AS u(id))`;
 
 /** The history reads of one batch, one row each (see {@link historySql}): what each asks for, and its audit fields. */
 const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, practitioner_id uuid, patient_id uuid, channel text, direction text,
@@ -168,23 +178,25 @@ function historySql(query: HistoryQuery, render: boolean): string {
   ];
   const cursor = `CASE WHEN c.n = ${limit} THEN ${EXACT_CREATED_AT} END`;
   const page = `(
-        SELECT ${render ? 'c.*' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version, p.name AS patient_name,
+        SELECT ${render ? 'c.*, p.name AS patient_name' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version,
           row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS n
-        FROM correspondence c JOIN patients p ON p.id = c.patient_id
+        FROM correspondence c ${render ? 'JOIN patients p ON p.id = c.patient_id' : ''}
         WHERE ${where.join(' AND ')}
         ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c`;
-  const audited = (seen: string) => `audited AS (
+  const audited = (seen: string, patient = 'seen') => `audited AS (
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-      SELECT r.tenant_id, r.actor_type, r.actor_id, seen.patient_id, r.action, r.request_id, r.ip
+      SELECT r.tenant_id, r.actor_type, r.actor_id, ${patient}.patient_id, r.action, r.request_id, r.ip
       FROM ${seen}
       WHERE set_config('synchronous_commit', 'off', true) = 'off')`;
   if (render) {
     return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
     page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
-    ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
-    SELECT c.i, c.id, c.version, ${nameJson('c')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
-      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
-    FROM page c ORDER BY c.i, c.n`;
+    seen AS (SELECT i, array_agg(DISTINCT patient_id) AS patients FROM page WHERE n <= ${limit} GROUP BY i),
+    ${audited('r JOIN seen ON seen.i = r.i CROSS JOIN unnest(seen.patients) AS seen_patient(patient_id)', 'seen_patient')}
+    SELECT c.i, c.id, c.patient_id, c.version, ${nameJson('c.patient_name')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
+      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json,
+      CASE WHEN c.n = 1 THEN ${pageNames('seen.patients')} END AS names
+    FROM page c LEFT JOIN seen ON seen.i = c.i ORDER BY c.i, c.n`;
   }
   // Aggregated as the page is read, so that only a row per read is kept for the audit insert to read.
   return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
@@ -194,7 +206,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
       FROM r LEFT JOIN LATERAL ${page} ON true
       GROUP BY r.i),
     ${audited('r JOIN listed ON listed.i = r.i CROSS JOIN unnest(listed.patients) AS seen(patient_id)')}
-    SELECT i, found, listing, cursor_at FROM listed`;
+    SELECT i, found, listing, cursor_at, ${pageNames('listed.patients')} AS names FROM listed`;
 }
 
 /**
@@ -203,7 +215,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
  * JSON) each was rendered from. Bindings: the tenant, then the ids as a
  * PostgreSQL array literal.
  */
-const RENDER_SQL = `SELECT x.id, x.version, ${nameJson('x')} AS patient_name, (${correspondenceJsonSql('x')})::text AS json
+const RENDER_SQL = `SELECT x.id, x.patient_id, x.version, ${nameJson('x.patient_name')} AS patient_name, (${correspondenceJsonSql('x')})::text AS json
   FROM (SELECT c.*, ${ROW_VERSION} AS version, p.name AS patient_name
         FROM correspondence c JOIN patients p ON p.id = c.patient_id
         WHERE c.tenant_id = ? AND c.id = ANY(?::uuid[])) x`;
@@ -227,9 +239,11 @@ interface HistoryRead {
 
 /** What the history statement answers a read with, by its `i`: entries rendered (`render`), or its page's listing. */
 type HistoryRow = { i: number } & (RenderedPageRow | ListingRow);
-type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null };
+type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null; names: string | null };
 interface ListingRow {
   listing: string;
+  /** The page's patients' names: see {@link pageNames}. */
+  names: string;
   found: number;
   cursor_at: string | null;
 }
@@ -237,6 +251,7 @@ interface ListingRow {
 /** An entry rendered by the database, as the page statement or {@link RENDER_SQL} answers it. */
 interface RenderedRow {
   id: string;
+  patient_id: string;
   version: string;
   /** The patient's name as a JSON string. */
   patient_name: string;
@@ -251,16 +266,18 @@ const page = (items: Buffer, found: number, cursorAt: string | null, listing: st
   last_id: cursorAt === null ? null : listing.slice(listing.lastIndexOf('\n') + 1).split('\t')[0]!,
 });
 
-/** An entry as rendered for a page, and the row version and patient name (as JSON) it was rendered from. */
+/** An entry as rendered for a page, and the row version, patient and patient name (as JSON) it was rendered from. */
 interface RenderedEntry {
   version: string;
+  patientId: string;
   patientName: string;
   json: string;
 }
 
-/** A page as last answered: the database's listing of it (see {@link historySql}) and the entries answered for that listing. */
+/** A page as last answered: the database's listing of it and its patients' names (see {@link historySql}), and the entries answered for them. */
 interface AnsweredPage {
   listing: string;
+  names: string;
   items: Buffer;
 }
 
@@ -301,7 +318,7 @@ export class CorrespondenceRepository {
   /** Each page's (its filters and size) last answer: sent again while the database lists the page exactly as it did then. */
   private readonly answered = new LRUCache<string, AnsweredPage>({
     maxSize: ANSWERED_MAX_BYTES,
-    sizeCalculation: (page) => page.items.length + 2 * page.listing.length + 128,
+    sizeCalculation: (page) => page.items.length + 2 * (page.listing.length + page.names.length) + 128,
   });
 
   constructor(private readonly db: Knex) {}
@@ -477,28 +494,32 @@ export class CorrespondenceRepository {
       const shown = (rows as RenderedPageRow[]).slice(0, query.limit);
       const listing = shown.map((row) => row.line).join('\n');
       const items = shown.map((row) => this.keep({ ...row, json: row.json! }));
-      return this.answer(pageKey, listing, rows.length, shown.at(-1)?.cursor_at ?? null, items);
+      return this.answer(pageKey, listing, shown[0]?.names ?? '', rows.length, shown.at(-1)?.cursor_at ?? null, items);
     }
 
-    const { listing, found, cursor_at: cursorAt } = rows[0] as ListingRow;
-    if (listing === last.listing) return page(last.items, found, cursorAt, listing);
-    // Listed otherwise than when last answered: entries held in the version and with the patient name
-    // listed are reused; the others (new on the page, changed, or dropped from what is kept, or whose
-    // patient was renamed) are rendered now, in their latest version.
-    const lines = listing === '' ? [] : listing.split('\n').map((line) => line.split('\t') as [string, string, string]);
-    const items = lines.map(([id, version, patientName]) => {
+    const { listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
+    if (listing === last.listing && names === last.names) return page(last.items, found, cursorAt, listing);
+    // Listed otherwise than when last answered: entries held in the version listed, whose patient's name
+    // is the one listed, are reused; the others (new on the page, changed, or dropped from what is kept,
+    // or whose patient was renamed) are rendered now, in their latest version.
+    const nameOf = new Map(names === '' ? [] : names.split('\n').map((line) => line.split('\t') as [string, string]));
+    const lines = listing === '' ? [] : listing.split('\n').map((line) => line.split('\t') as [string, string]);
+    const items = lines.map(([id, version]) => {
       const entry = this.rendered.get(id);
-      return entry && entry.version === version && entry.patientName === patientName ? entry.json : undefined;
+      return entry && entry.version === version && nameOf.get(entry.patientId) === entry.patientName ? entry.json : undefined;
     });
     const missing = lines.filter((_, i) => items[i] === undefined);
-    if (missing.length === 0) return this.answer(pageKey, listing, found, cursorAt, items as string[]);
+    if (missing.length === 0) return this.answer(pageKey, listing, names, found, cursorAt, items as string[]);
     for (const [id] of missing) this.rendered.delete(id);
     const fresh = new Map((await this.render(query.tenantId, missing.map(([id]) => id))).map((row) => [row.id, row]));
     const shown = lines.map(([id], i) => items[i] ?? (fresh.has(id) ? this.keep(fresh.get(id)!) : undefined)).filter((json) => json !== undefined);
     // An entry deleted since the page was read is left out; one changed since is shown as it is now. Either
     // way that answer is not the listing's, and is not kept as its answer.
-    const asListed = missing.every(([id, version, patientName]) => fresh.get(id)?.version === version && fresh.get(id)?.patient_name === patientName);
-    return asListed ? this.answer(pageKey, listing, found, cursorAt, shown) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
+    const asListed = missing.every(([id, version]) => {
+      const row = fresh.get(id);
+      return row !== undefined && row.version === version && nameOf.get(row.patient_id) === row.patient_name;
+    });
+    return asListed ? this.answer(pageKey, listing, names, found, cursorAt, shown) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
   }
 
   /**
@@ -540,9 +561,9 @@ export class CorrespondenceRepository {
   }
 
   /** Keeps a page's answer, made of these entries, as the answer to its listing; answers it. */
-  private answer(pageKey: string, listing: string, found: number, cursorAt: string | null, entries: string[]): HistoryPage {
+  private answer(pageKey: string, listing: string, names: string, found: number, cursorAt: string | null, entries: string[]): HistoryPage {
     const items = Buffer.from(`[${entries.join(',')}]`);
-    this.answered.set(pageKey, { listing, items });
+    this.answered.set(pageKey, { listing, names, items });
     return page(items, found, cursorAt, listing);
   }
 
@@ -553,7 +574,7 @@ export class CorrespondenceRepository {
 
   /** Keeps an entry the database just rendered, with the version and patient name it shows; answers its JSON. */
   private keep(row: RenderedRow): string {
-    this.rendered.set(row.id, { version: row.version, patientName: row.patient_name, json: row.json });
+    this.rendered.set(row.id, { version: row.version, patientId: row.patient_id, patientName: row.patient_name, json: row.json });
     return row.json;
   }
 
