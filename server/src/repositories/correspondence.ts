@@ -157,10 +157,12 @@ const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, 
  * ({@link HISTORY_READS}); every row answered carries its read's `i`.
  *
  * With `render`, one row per entry (one past the page when there is a next
- * page): its id, version, patient name as JSON, its listing line, API JSON,
- * and the cursor on the page's last entry. Without, a row per read: the page's listing (a line
- * per entry shown, {@link LISTING_LINE}), the entries found (the page size + 1
- * when a next page exists) and that cursor; one row to parse instead of 51.
+ * page): its id, patient, version, patient name as JSON, its listing line,
+ * API JSON, the cursor on the page's last entry, and on the first row the
+ * page's patients' names ({@link pageNames}). Without, a row per read: the
+ * page's listing (a line per entry shown, {@link LISTING_LINE}), its
+ * patients' names, the entries found (the page size + 1 when a next page
+ * exists) and that cursor; one row to parse instead of 51.
  *
  * The page size is written into the text: PostgreSQL then plans the page as
  * a LIMIT it knows, once per connection for the prepared statement.
@@ -473,10 +475,10 @@ export class CorrespondenceRepository {
    *
    * Entries are written as API JSON by the database (`correspondenceJsonSql`:
    * Node neither parses rows nor encodes them again) and kept by row version.
-   * A page read before is read as its listing alone: each entry's id, row
-   * version and patient name, and the entries found. When that listing is the
-   * one the page was last answered from, the same answer is sent again;
-   * otherwise entries held in that version are reused and only the others are
+   * A page read before is read as its listing alone: each entry's id and row
+   * version, each of its patients' names, and the entries found. When that
+   * listing is the one the page was last answered from, the same answer is sent again;
+   * otherwise entries held in that version and patient name are reused and only the others are
    * rendered, by a second statement. Any other page is rendered in the same
    * statement. Which entries a page holds, access and the audit rows are the
    * database's answer for this request, every time. Rendering 50 entries cost
