@@ -86,7 +86,8 @@ export async function bareSqlServer(
   options: { poolMax?: number; vary?: (bindings: readonly unknown[], n: number) => unknown[] } = {},
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const pg = (await import('pg')).default;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolMax ?? 10 });
+  // Sessions set as the app's are (server/src/db/database.ts: JIT off).
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolMax ?? 10, options: '-c jit=off' });
   const queries = statements.map((statement, i) => {
     let n = 0;
     return { name: `bare_sql_${i}`, text: statement.sql.replace(/\?/g, () => `$${++n}`), bindings: statement.bindings };

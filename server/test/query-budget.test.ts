@@ -132,6 +132,14 @@ for (const kind of databases()) {
       assert.ok(Number(plans.generic_plans) >= 6, `generic plans ${plans.generic_plans}, custom plans ${plans.custom_plans}`);
     });
 
+    test('the server\'s PostgreSQL sessions do not JIT-compile statements', async (t) => {
+      if (kind !== 'postgres') return t.skip('PGlite has no JIT');
+      // A batch of history pages rendered afresh has an estimated cost past jit_above_cost: compiling it took
+      // about 40 ms per execution (rendered pages fell from about 1,300 to 165 a second in bench/history.ts).
+      const { rows } = await server.db.knex.raw('SHOW jit');
+      assert.equal(rows[0].jit, 'off');
+    });
+
     test('the access check still answers 404 for an ungranted or foreign caller, at no extra query when the page has entries', async () => {
       const other = await server.token('dr-other');
       const denied = await api(server, `/api/v1/correspondence?patientId=${patient.id}&limit=50`, { token: other });
