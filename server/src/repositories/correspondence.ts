@@ -158,8 +158,7 @@ const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, 
  *
  * With `render`, one row per entry (one past the page when there is a next
  * page): its id, patient, version, patient name as JSON, its listing line,
- * API JSON, the cursor on the page's last entry, and on the first row the
- * page's patients' names ({@link pageNames}). Without, a row per read: the
+ * API JSON and the cursor on the page's last entry. Without, a row per read: the
  * page's listing (a line per entry shown, {@link LISTING_LINE}), its
  * patients' names, the entries found (the page size + 1 when a next page
  * exists) and that cursor; one row to parse instead of 51.
@@ -185,20 +184,18 @@ function historySql(query: HistoryQuery, render: boolean): string {
         FROM correspondence c ${render ? 'JOIN patients p ON p.id = c.patient_id' : ''}
         WHERE ${where.join(' AND ')}
         ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c`;
-  const audited = (seen: string, patient = 'seen') => `audited AS (
+  const audited = (seen: string) => `audited AS (
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-      SELECT r.tenant_id, r.actor_type, r.actor_id, ${patient}.patient_id, r.action, r.request_id, r.ip
+      SELECT r.tenant_id, r.actor_type, r.actor_id, seen.patient_id, r.action, r.request_id, r.ip
       FROM ${seen}
       WHERE set_config('synchronous_commit', 'off', true) = 'off')`;
   if (render) {
     return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
     page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
-    seen AS (SELECT i, array_agg(DISTINCT patient_id) AS patients FROM page WHERE n <= ${limit} GROUP BY i),
-    ${audited('r JOIN seen ON seen.i = r.i CROSS JOIN unnest(seen.patients) AS seen_patient(patient_id)', 'seen_patient')}
+    ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
     SELECT c.i, c.id, c.patient_id, c.version, ${nameJson('c.patient_name')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
-      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json,
-      CASE WHEN c.n = 1 THEN ${pageNames('seen.patients')} END AS names
-    FROM page c LEFT JOIN seen ON seen.i = c.i ORDER BY c.i, c.n`;
+      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
+    FROM page c ORDER BY c.i, c.n`;
   }
   // Aggregated as the page is read, so that only a row per read is kept for the audit insert to read.
   return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
@@ -241,7 +238,7 @@ interface HistoryRead {
 
 /** What the history statement answers a read with, by its `i`: entries rendered (`render`), or its page's listing. */
 type HistoryRow = { i: number } & (RenderedPageRow | ListingRow);
-type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null; names: string | null };
+type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null };
 interface ListingRow {
   listing: string;
   /** The page's patients' names: see {@link pageNames}. */
@@ -259,6 +256,18 @@ interface RenderedRow {
   patient_name: string;
   json: string;
 }
+
+/**
+ * The names of the patients of a page just rendered, as {@link pageNames}
+ * lists them (uuid order is the order of their text), so that its next read
+ * can take the fast path. Were the two ever to differ, that read would only
+ * check each entry's patient name instead (`correspondence.test.ts` holds them equal).
+ */
+const namesOf = (rows: ReadonlyArray<{ patient_id: string; patient_name: string }>): string =>
+  [...new Map(rows.map((row) => [row.patient_id, row.patient_name]))]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, name]) => `${id}\t${name}`)
+    .join('\n');
 
 /** A page's answer; the cursor is on the last entry listed. */
 const page = (items: Buffer, found: number, cursorAt: string | null, listing: string): HistoryPage => ({
@@ -496,7 +505,7 @@ export class CorrespondenceRepository {
       const shown = (rows as RenderedPageRow[]).slice(0, query.limit);
       const listing = shown.map((row) => row.line).join('\n');
       const items = shown.map((row) => this.keep({ ...row, json: row.json! }));
-      return this.answer(pageKey, listing, shown[0]?.names ?? '', rows.length, shown.at(-1)?.cursor_at ?? null, items);
+      return this.answer(pageKey, listing, namesOf(shown), rows.length, shown.at(-1)?.cursor_at ?? null, items);
     }
 
     const { listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
