@@ -583,7 +583,7 @@ export class CorrespondenceRepository {
     return result.rows as RenderedRow[];
   }
 
-  /** Keeps an entry the database just rendered, with the version and patient name it shows; answers its JSON. */
+  /** Keeps an entry the database just rendered, with the version, patient and patient name it shows; answers its JSON. */
   private keep(row: RenderedRow): string {
     this.rendered.set(row.id, { version: row.version, patientId: row.patient_id, patientName: row.patient_name, json: row.json });
     return row.json;
