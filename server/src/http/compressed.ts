@@ -49,14 +49,12 @@ export function sendJson(ctx: Context, answer: JsonAnswer): void {
     ctx.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
     return;
   }
-  let kept = keptWith && encoded.get(keptWith);
-  let compressed = kept?.variant === variant ? kept.forms.get(encoding) : undefined;
+  const kept = keptWith ? encoded.get(keptWith) : undefined;
+  const forms = kept?.variant === variant ? kept.forms : new Map<string, Buffer>();
+  let compressed = forms.get(encoding);
   if (!compressed) {
-    compressed = compressors[encoding](Buffer.concat(parts, length));
-    if (keptWith) {
-      if (kept?.variant !== variant) encoded.set(keptWith, (kept = { variant, forms: new Map() }));
-      kept!.forms.set(encoding, compressed);
-    }
+    forms.set(encoding, (compressed = compressors[encoding](Buffer.concat(parts, length))));
+    if (keptWith && forms !== kept?.forms) encoded.set(keptWith, { variant, forms });
   }
   ctx.set('Content-Encoding', encoding);
   ctx.body = compressed;
