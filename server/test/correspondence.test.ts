@@ -238,6 +238,112 @@ for (const kind of databases()) {
       assert.equal((await api(server, url, { token: lee })).body.nextCursor, null, 'and none once it is gone');
     });
 
+    test('a patient\'s page read again is answered from the patient\'s history version, its entries unread, until any of them is written, the patient renamed or the grant revoked', async () => {
+      const knex = server.db.knex;
+      const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();
+      const leeId = (await knex('practitioners').where({ tenant_id: tenant.id, external_id: 'dr-lee' }).first()).id as string;
+      const [aiko, lucas] = [byName('Aiko Tanaka'), byName('Lucas Silva')];
+      const repo = new CorrespondenceRepository(knex);
+      const audit = { actorType: 'practitioner', actorId: leeId, action: 'correspondence.list', requestId: 'versioned', ip: null };
+      // What the statement answered each read: whether the page was read again (a listing) or taken as unchanged.
+      const answered: Array<{ unchanged?: boolean; listing?: string | null }> = [];
+      const onResponse = (response: { rows?: Array<{ unchanged?: boolean; listing?: string | null }> }) => {
+        if (response.rows?.[0] && 'unchanged' in response.rows[0]) answered.push(response.rows[0]);
+      };
+      const read = async (patientId = aiko.id) => {
+        answered.length = 0;
+        const page = await repo.history({ tenantId: tenant.id, practitionerId: leeId, patientId, limit: 50 }, audit);
+        return { ids: (JSON.parse(page.items.toString()) as Entry[]).map((e) => e.id), unchanged: answered[0]?.unchanged ?? null, listed: typeof answered[0]?.listing === 'string' };
+      };
+      const version = async (patientId: string) => Number((await knex('history_versions').where({ patient_id: patientId }).first())?.version ?? 0);
+      const insert = (patientId: string, body: string) =>
+        knex('correspondence')
+          .insert({ tenant_id: tenant.id, patient_id: patientId, channel: 'email', direction: 'outbound', status: 'sent', body })
+          .returning('id')
+          .then(([row]) => (row as { id: string }).id);
+
+      knex.on('query-response', onResponse);
+      const made: string[] = [];
+      try {
+        const first = await read();
+        assert.ok(first.ids.length > 0, 'Aiko has history');
+        const again = await read();
+        assert.deepEqual(again, { ids: first.ids, unchanged: true, listed: false }, 'read again: the version alone, no entry read');
+
+        // Another patient's entry moves only that patient's version.
+        const [aikoBefore, lucasBefore] = [await version(aiko.id), await version(lucas.id)];
+        made.push(await insert(lucas.id, 'for Lucas'));
+        assert.deepEqual([await version(aiko.id), await version(lucas.id)], [aikoBefore, lucasBefore + 1]);
+        assert.equal((await read()).unchanged, true);
+
+        // An entry written by anyone (here SQL, not this server) is read on the next read, then kept again.
+        made.push(await insert(aiko.id, 'for Aiko'));
+        const written = await read();
+        assert.deepEqual(written, { ids: [made[1]!, ...first.ids.slice(0, 49)], unchanged: false, listed: true });
+        assert.equal((await read()).unchanged, true);
+
+        // One statement writing entries of two patients moves each version once; an entry moved between patients moves both.
+        const [a, l] = [await version(aiko.id), await version(lucas.id)];
+        await knex('correspondence').whereIn('id', made).update({ notes: 'seen' });
+        assert.deepEqual([await version(aiko.id), await version(lucas.id)], [a + 1, l + 1]);
+        await knex('correspondence').where({ id: made[0] }).update({ patient_id: aiko.id });
+        assert.deepEqual([await version(aiko.id), await version(lucas.id)], [a + 2, l + 2]);
+        assert.deepEqual((await read()).ids.slice(0, 2).sort(), [...made].sort(), 'the entry moved to Aiko shows on her page');
+        assert.ok(!(await read(lucas.id)).ids.includes(made[0]!), 'and no longer on Lucas\'s');
+        await knex('correspondence').whereIn('id', made).delete();
+        assert.deepEqual((await read()).ids, first.ids, 'deleted: gone');
+
+        // A rename is not an entry written: the name is checked with the version.
+        assert.equal((await read()).unchanged, true);
+        await knex('patients').where({ id: aiko.id }).update({ name: 'Aiko Tanaka-Sato' });
+        try {
+          const renamed = await read();
+          assert.equal(renamed.unchanged, false);
+          const page = await repo.history({ tenantId: tenant.id, practitionerId: leeId, patientId: aiko.id, limit: 50 }, audit);
+          assert.equal((JSON.parse(page.items.toString()) as Array<{ patientName: string }>)[0]!.patientName, 'Aiko Tanaka-Sato');
+        } finally {
+          await knex('patients').where({ id: aiko.id }).update({ name: 'Aiko Tanaka' });
+        }
+
+        assert.equal((await read()).unchanged, false, 'named back: read again');
+
+        // A revoked grant is checked on every read: the kept page is not answered.
+        assert.equal((await read()).unchanged, true);
+        const grant = await knex('patient_access').where({ practitioner_id: leeId, patient_id: aiko.id }).first();
+        await knex('patient_access').where({ practitioner_id: leeId, patient_id: aiko.id }).delete();
+        try {
+          assert.deepEqual(await read(), { ids: [], unchanged: false, listed: true });
+        } finally {
+          await knex('patient_access').insert(grant);
+        }
+        assert.deepEqual((await read()).ids, first.ids);
+      } finally {
+        knex.off('query-response', onResponse);
+        await knex('correspondence').whereIn('id', made).delete();
+      }
+    });
+
+    test('writers of one patient\'s entries at once each move the version: none is lost, none deadlocks', async () => {
+      const knex = server.db.knex;
+      const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();
+      const ids = [byName('Margaret Thompson').id, byName('Grace Kim').id];
+      const versions = async () => Promise.all(ids.map(async (id) => Number((await knex('history_versions').where({ patient_id: id }).first())?.version ?? 0)));
+      const before = await versions();
+      // Twenty statements at once, each writing entries of both patients, half listing them in the other order.
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          knex('correspondence')
+            .insert((n % 2 ? [...ids].reverse() : ids).map((patientId) => ({ tenant_id: tenant.id, patient_id: patientId, channel: 'email', direction: 'outbound', status: 'sent', body: `at once ${n}` })))
+            .returning('id'),
+        ),
+      );
+      try {
+        assert.deepEqual(await versions(), before.map((v) => v + 20));
+      } finally {
+        await knex('correspondence').whereIn('id', made.flat().map((row) => (row as { id: string }).id)).delete();
+      }
+    });
+
     test('history reads made together share one statement, each with its own page and audit rows; one the database refuses fails alone', async () => {
       const knex = server.db.knex;
       const tenant = await knex('tenants').where({ slug: 'demo-clinic' }).first();

@@ -10,6 +10,7 @@ import * as auditLogNoTruncate from './20261127100000_audit_log_no_truncate.js';
 import * as idempotencyKeyExpiry from './20261127110000_idempotency_key_expiry.js';
 import * as correspondencePatientTenantStatistics from './20261127120000_correspondence_patient_tenant_statistics.js';
 import * as correspondencePatientTenantKey from './20261127130000_correspondence_patient_tenant_key.js';
+import * as historyVersions from './20261128010000_history_versions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const migrations: Array<[string, Migration]> = [
   ['20261127110000_idempotency_key_expiry', idempotencyKeyExpiry],
   ['20261127120000_correspondence_patient_tenant_statistics', correspondencePatientTenantStatistics],
   ['20261127130000_correspondence_patient_tenant_key', correspondencePatientTenantKey],
+  ['20261128010000_history_versions', historyVersions],
 ];
 
 /** The migrations' names, in order (what a database migrated to the latest has applied). */

@@ -148,7 +148,14 @@ const pageNames = (patientIds: string) =>
 
 /** The history reads of one batch, one row each (see {@link historySql}): what each asks for, and its audit fields. */
 const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, practitioner_id uuid, patient_id uuid, channel text, direction text,
-  before_at timestamptz, before_id uuid, actor_type text, actor_id text, action text, request_id text, ip text)`;
+  before_at timestamptz, before_id uuid, kept_version bigint, kept_names text, actor_type text, actor_id text, action text, request_id text, ip text)`;
+
+/**
+ * SQL text of a patient's history version (see the history_versions
+ * migration): moved by the database whenever an entry of that patient is
+ * written; 0 before the first.
+ */
+const historyVersion = (patientId: string) => `coalesce((SELECT h.version FROM history_versions h WHERE h.patient_id = ${patientId}), 0)`;
 
 /**
  * The history query of one shape (which filters are set) and page size, for
@@ -163,12 +170,20 @@ const HISTORY_READS = `jsonb_to_recordset(?::jsonb) AS r(i int, tenant_id uuid, 
  * patients' names, the entries found (the page size + 1 when a next page
  * exists) and that cursor; one row to parse instead of 51.
  *
+ * A page of one patient's history also answers the patient's history version,
+ * read with the page. Read again without rendering, with the version and the
+ * names it was last answered at (`kept_version`, `kept_names`): while the
+ * patient's version, name and the practitioner's access are unchanged, its
+ * entries are not read at all (`unchanged`: one index lookup each; the
+ * audit row is for that patient, the one the page shows).
+ *
  * The page size is written into the text: PostgreSQL then plans the page as
  * a LIMIT it knows, once per connection for the prepared statement.
  */
 function historySql(query: HistoryQuery, render: boolean): string {
   const limit = query.limit;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`page size ${limit}`);
+  const versioned = Boolean(query.patientId);
   const where = [
     'c.tenant_id = r.tenant_id',
     'EXISTS (SELECT 1 FROM patient_access a WHERE a.patient_id = c.patient_id AND a.practitioner_id = r.practitioner_id)',
@@ -184,18 +199,40 @@ function historySql(query: HistoryQuery, render: boolean): string {
         FROM correspondence c ${render ? 'JOIN patients p ON p.id = c.patient_id' : ''}
         WHERE ${where.join(' AND ')}
         ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit + 1}) c`;
-  const audited = (seen: string) => `audited AS (
+  const audited = (seen: string, patientId = 'seen.patient_id', shown = 'true') => `audited AS (
       INSERT INTO audit_log (tenant_id, actor_type, actor_id, patient_id, action, request_id, ip)
-      SELECT r.tenant_id, r.actor_type, r.actor_id, seen.patient_id, r.action, r.request_id, r.ip
+      SELECT r.tenant_id, r.actor_type, r.actor_id, ${patientId}, r.action, r.request_id, r.ip
       FROM ${seen}
-      WHERE set_config('synchronous_commit', 'off', true) = 'off')`;
+      WHERE ${shown} AND set_config('synchronous_commit', 'off', true) = 'off')`;
   if (render) {
     return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
     page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
     ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
     SELECT c.i, c.id, c.patient_id, c.version, ${nameJson('c.patient_name')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
-      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json
+      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json,
+      ${versioned ? `${historyVersion('c.patient_id')}::text` : 'NULL::text'} AS history_version
     FROM page c ORDER BY c.i, c.n`;
+  }
+  if (versioned) {
+    // The patient's version, name and the access to it first: the page is read only when one moved.
+    return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
+    v AS MATERIALIZED (
+      SELECT r.*, ${historyVersion('r.patient_id')} AS history_version,
+        r.patient_id::text || E'\\t' || (SELECT ${nameJson('p.name')} FROM patients p WHERE p.id = r.patient_id AND p.tenant_id = r.tenant_id) AS names,
+        (SELECT true FROM patient_access a WHERE a.patient_id = r.patient_id AND a.practitioner_id = r.practitioner_id) AS allowed
+      FROM r),
+    checked AS (
+      SELECT v.*, coalesce(v.history_version = v.kept_version AND v.names = v.kept_names AND v.allowed, false) AS unchanged
+      FROM v),
+    listed AS (
+      SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
+        max(${cursor}) AS cursor_at, count(c.id) FILTER (WHERE c.n <= ${limit}) > 0 AS shown
+      FROM checked r LEFT JOIN LATERAL ${page} ON true
+      WHERE NOT r.unchanged
+      GROUP BY r.i),
+    ${audited('r JOIN checked k ON k.i = r.i LEFT JOIN listed ON listed.i = r.i', 'r.patient_id', '(k.unchanged OR coalesce(listed.shown, false))')}
+    SELECT k.i, k.unchanged, k.history_version::text AS history_version, l.found, l.listing, l.cursor_at, CASE WHEN l.shown THEN k.names ELSE '' END AS names
+    FROM checked k LEFT JOIN listed l ON l.i = k.i`;
   }
   // Aggregated as the page is read, so that only a row per read is kept for the audit insert to read.
   return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
@@ -234,12 +271,18 @@ export interface HistoryPage {
 interface HistoryRead {
   query: HistoryQuery;
   audit: AuditFields;
+  /** The page as last answered, when it showed entries of one patient: its version and names (see {@link historySql}). */
+  kept: { version: string; names: string } | null;
 }
 
 /** What the history statement answers a read with, by its `i`: entries rendered (`render`), or its page's listing. */
 type HistoryRow = { i: number } & (RenderedPageRow | ListingRow);
-type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null };
+type RenderedPageRow = Omit<RenderedRow, 'json'> & { line: string; cursor_at: string | null; json: string | null; history_version: string | null };
 interface ListingRow {
+  /** A page of one patient's, read with its kept version and names: the patient's version, name and access are as they were (nothing else is listed). */
+  unchanged?: boolean;
+  /** The patient's history version the page was read at (one patient's pages only). */
+  history_version?: string | null;
   listing: string;
   /** The page's patients' names: see {@link pageNames}. */
   names: string;
@@ -285,11 +328,18 @@ interface RenderedEntry {
   json: string;
 }
 
-/** A page as last answered: the database's listing of it and its patients' names (see {@link historySql}), and the entries answered for them. */
+/**
+ * A page as last answered: the database's listing of it and its patients'
+ * names (see {@link historySql}), the entries answered for them, and for a
+ * page of one patient's, the patient's history version it was read at.
+ */
 interface AnsweredPage {
   listing: string;
   names: string;
   items: Buffer;
+  version: string | null;
+  found: number;
+  cursorAt: string | null;
 }
 
 /** Rendered entries kept, in characters of JSON (the entries most read stay; about 25,000 entries). */
@@ -499,17 +549,23 @@ export class CorrespondenceRepository {
     const pageKey = [tenantId, practitionerId, patientId, channel, direction, ...before, limit].join(' ');
     const last = this.answered.get(pageKey);
     const render = last === undefined;
-    const rows = await this.historyStatement(query, render).load({ query, audit });
+    // A kept page that showed no entry is read in full: its audit is the service's (see CorrespondenceService.history).
+    const kept = last?.version != null && last.found > 0 ? { version: last.version, names: last.names } : null;
+    const rows = await this.historyStatement(query, render).load({ query, audit, kept });
 
     if (render) {
       const shown = (rows as RenderedPageRow[]).slice(0, query.limit);
       const listing = shown.map((row) => row.line).join('\n');
       const items = shown.map((row) => this.keep({ ...row, json: row.json! }));
-      return this.answer(pageKey, listing, namesOf(shown), rows.length, shown.at(-1)?.cursor_at ?? null, items);
+      return this.answer(pageKey, listing, namesOf(shown), rows.length, shown.at(-1)?.cursor_at ?? null, items, rows[0]?.history_version ?? null);
     }
 
-    const { listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
-    if (listing === last.listing && names === last.names) return page(last.items, found, cursorAt, listing);
+    const { unchanged, history_version: version = null, listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
+    if (unchanged) return page(last.items, last.found, last.cursorAt, last.listing);
+    if (listing === last.listing && names === last.names) {
+      if (version !== last.version) this.answered.set(pageKey, { ...last, version, found, cursorAt });
+      return page(last.items, found, cursorAt, listing);
+    }
     // Listed otherwise than when last answered: entries held in the version listed, whose patient's name
     // is the one listed, are reused; the others (new on the page, changed, or dropped from what is kept,
     // or whose patient was renamed) are rendered now, in their latest version.
@@ -520,7 +576,7 @@ export class CorrespondenceRepository {
       return entry && entry.version === version && nameOf.get(entry.patientId) === entry.patientName ? entry.json : undefined;
     });
     const missing = lines.filter((_, i) => items[i] === undefined);
-    if (missing.length === 0) return this.answer(pageKey, listing, names, found, cursorAt, items as string[]);
+    if (missing.length === 0) return this.answer(pageKey, listing, names, found, cursorAt, items as string[], version);
     for (const [id] of missing) this.rendered.delete(id);
     const fresh = new Map((await this.render(query.tenantId, missing.map(([id]) => id))).map((row) => [row.id, row]));
     const shown = lines.map(([id], i) => items[i] ?? (fresh.has(id) ? this.keep(fresh.get(id)!) : undefined)).filter((json) => json !== undefined);
@@ -530,7 +586,7 @@ export class CorrespondenceRepository {
       const row = fresh.get(id);
       return row !== undefined && row.version === version && nameOf.get(row.patient_id) === row.patient_name;
     });
-    return asListed ? this.answer(pageKey, listing, names, found, cursorAt, shown) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
+    return asListed ? this.answer(pageKey, listing, names, found, cursorAt, shown, version) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
   }
 
   /**
@@ -546,7 +602,7 @@ export class CorrespondenceRepository {
     if (loader) return loader;
     const sql = historySql(query, render);
     const run = async (reads: readonly HistoryRead[]): Promise<HistoryRow[][]> => {
-      const input = reads.map(({ query: q, audit }, i) => ({
+      const input = reads.map(({ query: q, audit, kept }, i) => ({
         i,
         tenant_id: q.tenantId,
         practitioner_id: q.practitionerId,
@@ -555,6 +611,8 @@ export class CorrespondenceRepository {
         direction: q.direction ?? null,
         before_at: q.before?.[0] ?? null,
         before_id: q.before?.[1] ?? null,
+        kept_version: kept?.version ?? null,
+        kept_names: kept?.names ?? null,
         actor_type: audit.actorType,
         actor_id: audit.actorId,
         action: audit.action,
@@ -571,10 +629,10 @@ export class CorrespondenceRepository {
     return loader;
   }
 
-  /** Keeps a page's answer, made of these entries, as the answer to its listing; answers it. */
-  private answer(pageKey: string, listing: string, names: string, found: number, cursorAt: string | null, entries: string[]): HistoryPage {
+  /** Keeps a page's answer, made of these entries, as the answer to its listing (at this history version); answers it. */
+  private answer(pageKey: string, listing: string, names: string, found: number, cursorAt: string | null, entries: string[], version: string | null): HistoryPage {
     const items = Buffer.from(`[${entries.join(',')}]`);
-    this.answered.set(pageKey, { listing, names, items });
+    this.answered.set(pageKey, { listing, names, items, version, found, cursorAt });
     return page(items, found, cursorAt, listing);
   }
 
