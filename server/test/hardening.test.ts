@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import helmet from 'helmet';
 import { loadConfig } from '../src/config.js';
+import { API_DIRECTIVES, helmetHeaders, pageDirectives } from '../src/http/security.js';
 import { api, databases, startServer, twilioEnv, type TestServer } from './helpers.js';
 import { startTwilioWithFaults } from './twilio-faults.js';
 
@@ -51,6 +55,23 @@ function assertHelmet(headers: Headers, what: string) {
   for (const [name, pattern] of Object.entries(HELMET_EVERYWHERE)) assert.match(headers.get(name) ?? '', pattern, `${name} on ${what}`);
   assert.equal(headers.get('x-powered-by'), null, `no x-powered-by on ${what}`);
 }
+
+test('the headers set once per configuration are the ones helmet sets on a response; per-request directives are refused', () => {
+  for (const options of [
+    { contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(true) }, xFrameOptions: { action: 'sameorigin' as const } },
+    { contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES }, crossOriginResourcePolicy: { policy: 'cross-origin' as const } },
+  ]) {
+    const res = new ServerResponse(new IncomingMessage(new Socket()));
+    helmet(options)(res.req, res, (error?: unknown) => assert.ifError(error));
+    const expected = Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]);
+    assert.ok(expected.length >= 10, 'helmet sets its dozen headers');
+    assert.deepEqual(
+      helmetHeaders(options).map(([name, value]) => [name.toLowerCase(), value]).sort(),
+      expected.sort(),
+    );
+  }
+  assert.throws(() => helmetHeaders({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", () => "'nonce-x'"] } } }), /per-request/);
+});
 
 for (const kind of databases()) {
   describe(`security headers (${kind}, sandbox)`, () => {

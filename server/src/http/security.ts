@@ -1,5 +1,6 @@
 import koaCors from '@koa/cors';
-import helmet from 'koa-helmet';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 
 type Directives = Record<string, string[]>;
@@ -48,6 +49,35 @@ const CROSS_ORIGIN_PATH = /^\/(?:api\/v1\/|cdn\/)/;
 /** The host backend's API (tenant API keys) is for servers only: no CORS. */
 const SERVER_ONLY_PATH = /^\/api\/v1\/(?:sessions$|admin\/)/;
 
+/**
+ * The headers helmet sets with these options, found once by running its
+ * middleware against a stand-in response. With static directives (no
+ * per-request nonce) helmet sets the same headers on every response, so the
+ * middleware sets this list instead of running helmet's chain (a dozen
+ * callbacks, and a promise per request through koa-helmet) on every request.
+ */
+export function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
+  const csp = options.contentSecurityPolicy;
+  if (csp && typeof csp === 'object' && Object.values(csp.directives ?? {}).some((v) => typeof v === 'function' || (Array.isArray(v) && v.some((x) => typeof x === 'function')))) {
+    throw new TypeError('per-request CSP directives cannot be set once');
+  }
+  const headers: Array<readonly [string, string]> = [];
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      if (typeof value !== 'string') throw new TypeError(`helmet set ${name} to a non-string`);
+      headers.push([name, value]);
+    },
+    removeHeader() {},
+  };
+  let finished = false;
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
+    finished = true;
+  });
+  if (!finished) throw new Error('helmet did not finish synchronously');
+  return headers;
+}
+
 export interface SecurityOptions {
   /** The Twilio provider is live: pages let its browser SDKs reach Twilio. */
   twilio: boolean;
@@ -67,19 +97,19 @@ export function securityHeaders(options: SecurityOptions): Middleware {
     referrerPolicy: { policy: 'no-referrer' as const },
     crossOriginEmbedderPolicy: false,
   };
-  const forPages = helmet({
+  const forPages = helmetHeaders({
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: pageDirectives(options.twilio) },
     xFrameOptions: { action: 'sameorigin' },
   });
-  const forData = helmet({
+  const forData = helmetHeaders({
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
     xFrameOptions: { action: 'deny' },
   });
   // The CDN bundle, and browser API answers an EHR page on another origin loads without CORS (a recording in an
   // <audio> element, by its short-lived link): nothing here rides on cookies, so other origins may embed it.
-  const forCrossOrigin = helmet({
+  const forCrossOrigin = helmetHeaders({
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: API_DIRECTIVES },
     xFrameOptions: { action: 'deny' },
@@ -99,14 +129,13 @@ export function securityHeaders(options: SecurityOptions): Middleware {
     maxAge: 600,
   });
 
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const path = ctx.path;
     const crossOrigin = CROSS_ORIGIN_PATH.test(path) && !SERVER_ONLY_PATH.test(path);
     const headers = crossOrigin ? forCrossOrigin : DATA_PATH.test(path) ? forData : forPages;
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
     // Set first, so that problem answers carry it too; a handler may replace it (e.g. `no-store, no-transform` on streams).
     if (NO_STORE_PATH.test(path)) ctx.set('Cache-Control', 'no-store');
-    const finish = next;
-    if (crossOrigin) return headers(ctx, () => cors(ctx, finish));
-    return headers(ctx, finish);
+    return crossOrigin ? cors(ctx, next) : next();
   };
 }
