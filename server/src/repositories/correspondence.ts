@@ -205,12 +205,11 @@ function historySql(query: HistoryQuery, render: boolean): string {
       FROM ${seen}
       WHERE ${shown} AND set_config('synchronous_commit', 'off', true) = 'off')`;
   if (render) {
-    return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
-    page AS (SELECT r.i, c.* FROM r CROSS JOIN LATERAL ${page}),
+    return `WITH r AS (SELECT *, ${versioned ? `${historyVersion('r.patient_id')}::text` : 'NULL::text'} AS history_version FROM ${HISTORY_READS}),
+    page AS (SELECT r.i, r.history_version, c.* FROM r CROSS JOIN LATERAL ${page}),
     ${audited(`r JOIN (SELECT DISTINCT i, patient_id FROM page WHERE n <= ${limit}) seen ON seen.i = r.i`)}
     SELECT c.i, c.id, c.patient_id, c.version, ${nameJson('c.patient_name')} AS patient_name, ${LISTING_LINE} AS line, ${cursor} AS cursor_at,
-      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json,
-      ${versioned ? `${historyVersion('c.patient_id')}::text` : 'NULL::text'} AS history_version
+      CASE WHEN c.n <= ${limit} THEN (${correspondenceJsonSql('c')})::text END AS json, c.history_version
     FROM page c ORDER BY c.i, c.n`;
   }
   if (versioned) {
