@@ -19,6 +19,13 @@ describe('Twilio webhook signatures', () => {
     assert.equal(isValidTwilioSignature('12345', 'not base64 at all', url, params), false);
   });
 
+  test('a signature of the URL with or without its default port validates against the other (the library\'s variants, after the URL as configured)', () => {
+    const withPort = url.replace('mycompany.com', 'mycompany.com:443');
+    assert.equal(isValidTwilioSignature('12345', twilioSignature('12345', withPort, params), url, params), true);
+    assert.equal(isValidTwilioSignature('12345', 'RSOYDt4T1cUTdK1PDd93/VVr8B8=', withPort, params), true);
+    assert.equal(isValidTwilioSignature('12345', twilioSignature('12345', withPort.replace(':443', ':8443'), params), url, params), false);
+  });
+
   test('JSON body: the published bodySHA256 vector validates', () => {
     const body = '{"property": "value", "boolean": true}';
     const bodyUrl = `${url}&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620`;

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 
 export type WebhookParams = Record<string, string | string[]>;
@@ -23,10 +24,19 @@ export function parseWebhookForm(raw: string): WebhookParams {
 export function isValidTwilioSignature(authToken: string, signature: string | undefined, url: string, params: WebhookParams): boolean {
   if (!signature) return false;
   try {
-    return twilio.validateRequest(authToken, signature, url, params);
+    // The URL as configured with Twilio is the one it signs: one HMAC. The library's variants of it
+    // (with and without the port, re-encoded; up to six HMACs) are tried only when that one differs.
+    return sameSignature(signature, twilioSignature(authToken, url, params)) || twilio.validateRequest(authToken, signature, url, params);
   } catch {
     return false;
   }
+}
+
+/** Constant-time comparison of a signature with the expected one (lengths are not secret: base64 of a SHA-1). */
+function sameSignature(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The same check for webhooks with a JSON body, signed through the URL's bodySHA256 parameter. */
