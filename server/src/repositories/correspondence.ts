@@ -559,10 +559,10 @@ export class CorrespondenceRepository {
       return this.answer(pageKey, listing, namesOf(shown), rows.length, shown.at(-1)?.cursor_at ?? null, items, rows[0]?.history_version ?? null);
     }
 
-    const { unchanged, history_version: version = null, listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
+    const { unchanged, history_version: readAt = null, listing, names, found, cursor_at: cursorAt } = rows[0] as ListingRow;
     if (unchanged) return page(last.items, last.found, last.cursorAt, last.listing);
     if (listing === last.listing && names === last.names) {
-      if (version !== last.version) this.answered.set(pageKey, { ...last, version, found, cursorAt });
+      if (readAt !== last.version) this.answered.set(pageKey, { ...last, version: readAt, found, cursorAt });
       return page(last.items, found, cursorAt, listing);
     }
     // Listed otherwise than when last answered: entries held in the version listed, whose patient's name
@@ -575,7 +575,7 @@ export class CorrespondenceRepository {
       return entry && entry.version === version && nameOf.get(entry.patientId) === entry.patientName ? entry.json : undefined;
     });
     const missing = lines.filter((_, i) => items[i] === undefined);
-    if (missing.length === 0) return this.answer(pageKey, listing, names, found, cursorAt, items as string[], version);
+    if (missing.length === 0) return this.answer(pageKey, listing, names, found, cursorAt, items as string[], readAt);
     for (const [id] of missing) this.rendered.delete(id);
     const fresh = new Map((await this.render(query.tenantId, missing.map(([id]) => id))).map((row) => [row.id, row]));
     const shown = lines.map(([id], i) => items[i] ?? (fresh.has(id) ? this.keep(fresh.get(id)!) : undefined)).filter((json) => json !== undefined);
@@ -585,7 +585,7 @@ export class CorrespondenceRepository {
       const row = fresh.get(id);
       return row !== undefined && row.version === version && nameOf.get(row.patient_id) === row.patient_name;
     });
-    return asListed ? this.answer(pageKey, listing, names, found, cursorAt, shown, version) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
+    return asListed ? this.answer(pageKey, listing, names, found, cursorAt, shown, readAt) : page(Buffer.from(`[${shown.join(',')}]`), found, cursorAt, listing);
   }
 
   /**
