@@ -193,6 +193,9 @@ function historySql(query: HistoryQuery, render: boolean): string {
     ...(query.before ? ['(c.created_at, c.id) < (r.before_at, r.before_id)'] : []),
   ];
   const cursor = `CASE WHEN c.n = ${limit} THEN ${EXACT_CREATED_AT} END`;
+  // A listing statement's aggregate of each read's page (see ListingRow).
+  const listingOf = `count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
+        max(${cursor}) AS cursor_at`;
   const page = `(
         SELECT ${render ? 'c.*, p.name AS patient_name' : 'c.id, c.patient_id, c.created_at'}, ${ROW_VERSION} AS version,
           row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS n
@@ -224,8 +227,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
       SELECT v.*, coalesce(v.history_version = v.kept_version AND v.names = v.kept_names AND v.allowed, false) AS unchanged
       FROM v),
     listed AS (
-      SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
-        max(${cursor}) AS cursor_at, count(c.id) FILTER (WHERE c.n <= ${limit}) > 0 AS shown
+      SELECT r.i, ${listingOf}, count(c.id) FILTER (WHERE c.n <= ${limit}) > 0 AS shown
       FROM checked r LEFT JOIN LATERAL ${page} ON true
       WHERE NOT r.unchanged
       GROUP BY r.i),
@@ -236,8 +238,7 @@ function historySql(query: HistoryQuery, render: boolean): string {
   // Aggregated as the page is read, so that only a row per read is kept for the audit insert to read.
   return `WITH r AS (SELECT * FROM ${HISTORY_READS}),
     listed AS (
-      SELECT r.i, count(c.id)::int AS found, coalesce(string_agg(${LISTING_LINE}, E'\\n' ORDER BY c.n) FILTER (WHERE c.n <= ${limit}), '') AS listing,
-        max(${cursor}) AS cursor_at, array_agg(DISTINCT c.patient_id) FILTER (WHERE c.n <= ${limit}) AS patients
+      SELECT r.i, ${listingOf}, array_agg(DISTINCT c.patient_id) FILTER (WHERE c.n <= ${limit}) AS patients
       FROM r LEFT JOIN LATERAL ${page} ON true
       GROUP BY r.i),
     ${audited('r JOIN listed ON listed.i = r.i CROSS JOIN unnest(listed.patients) AS seen(patient_id)')}
@@ -375,7 +376,10 @@ export class CorrespondenceRepository {
   private readonly historyReads = new Map<string, DataLoader<HistoryRead, HistoryRow[]>>();
   /** Entries rendered for history pages, by id: reused while their row version and patient name are unchanged. */
   private readonly rendered = new LRUCache<string, RenderedEntry>({ maxSize: RENDERED_MAX_CHARS, sizeCalculation: (entry) => entry.json.length + 128 });
-  /** Each page's (its filters and size) last answer: sent again while the database lists the page exactly as it did then. */
+  /**
+   * Each page's (its filters and size) last answer: sent again while the database lists the page exactly as it
+   * did then, or, for one patient's page, while the patient's history version, name and the grant are as they were.
+   */
   private readonly answered = new LRUCache<string, AnsweredPage>({
     maxSize: ANSWERED_MAX_BYTES,
     sizeCalculation: (page) => page.items.length + 2 * (page.listing.length + page.names.length) + 128,
@@ -533,7 +537,11 @@ export class CorrespondenceRepository {
    *
    * Entries are written as API JSON by the database (`correspondenceJsonSql`:
    * Node neither parses rows nor encodes them again) and kept by row version.
-   * A page read before is read as its listing alone: each entry's id and row
+   * A page of one patient's read before is first checked by that patient's
+   * history version, name and the practitioner's grant (see {@link historySql}):
+   * when none moved, the same answer is sent again without its entries being
+   * read. Otherwise, and for any other page read before, the page is read as its
+   * listing alone: each entry's id and row
    * version, each of its patients' names, and the entries found. When that
    * listing is the one the page was last answered from, the same answer is sent again;
    * otherwise entries held in that version and patient name are reused and only the others are
