@@ -4,7 +4,7 @@
 // server in demo mode (embedded database, sandbox provider unless Twilio
 // credentials are set).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -43,6 +43,9 @@ if (!existsSync(compiledServer) || statSync(compiledServer).mtimeMs < newest(pat
   }
 }
 
-const server = spawn(process.execPath, serverArgs, { cwd: root, stdio: 'inherit', env: { DEMO: '1', ...process.env } });
+// The Node.js flags a server runs with (a young generation sized for request
+// handling: see server/node-flags.json).
+const { flags } = JSON.parse(readFileSync(path.join(root, 'server/node-flags.json'), 'utf8'));
+const server = spawn(process.execPath, [...flags, ...serverArgs], { cwd: root, stdio: 'inherit', env: { DEMO: '1', ...process.env } });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
 server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
