@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
+import { sameSecret } from '../auth/same-secret.js';
 
 export type WebhookParams = Record<string, string | string[]>;
 
@@ -26,17 +26,10 @@ export function isValidTwilioSignature(authToken: string, signature: string | un
   try {
     // The URL as configured with Twilio is the one it signs: one HMAC. The library's variants of it
     // (with and without the port, re-encoded; up to six HMACs) are tried only when that one differs.
-    return sameSignature(signature, twilioSignature(authToken, url, params)) || twilio.validateRequest(authToken, signature, url, params);
+    return sameSecret(signature, twilioSignature(authToken, url, params)) || twilio.validateRequest(authToken, signature, url, params);
   } catch {
     return false;
   }
-}
-
-/** Constant-time comparison of a signature with the expected one (lengths are not secret: base64 of a SHA-1). */
-function sameSignature(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The same check for webhooks with a JSON body, signed through the URL's bodySHA256 parameter. */

@@ -1,6 +1,7 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { CallStatus } from '@carecomms/core';
 import type { CallTokens } from '../auth/call-tokens.js';
+import { sameSecret } from '../auth/same-secret.js';
 import type { Logger } from '../logger.js';
 import type { SignallingHub } from '../realtime/signalling.js';
 import { parseRange, toneWav } from '../sandbox/tone.js';
@@ -230,9 +231,7 @@ export class SandboxVoiceProvider implements VoiceProvider {
   patientSeat(callId: string, key: string): { room: string } | null {
     const call = this.calls.get(callId);
     if (!call?.patientKey || call.state !== 'in-progress') return null;
-    const a = Buffer.from(call.patientKey);
-    const b = Buffer.from(key);
-    return a.length === b.length && timingSafeEqual(a, b) ? { room: call.room } : null;
+    return sameSecret(key, call.patientKey) ? { room: call.room } : null;
   }
 
   /**
