@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -189,6 +190,32 @@ export interface Section {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/**
+ * Times each answer of this process's HTTP servers from its request's headers
+ * parsed to its answer sent (Node's http diagnostics channels): the server's
+ * own queueing and work, without the load generator's thread or the bytes
+ * still waiting in a socket for the server to read them.
+ */
+export function serverTimings(): { stop(): Array<{ at: number; ms: number }> } {
+  const started = new WeakMap<object, number>();
+  const timings: Array<{ at: number; ms: number }> = [];
+  const onStart = (message: unknown) => started.set((message as { response: object }).response, performance.now());
+  const onFinish = (message: unknown) => {
+    const at = performance.now();
+    const start = started.get((message as { response: object }).response);
+    if (start !== undefined) timings.push({ at, ms: at - start });
+  };
+  diagnostics.subscribe('http.server.request.start', onStart);
+  diagnostics.subscribe('http.server.response.finish', onFinish);
+  return {
+    stop() {
+      diagnostics.unsubscribe('http.server.request.start', onStart);
+      diagnostics.unsubscribe('http.server.response.finish', onFinish);
+      return timings;
+    },
+  };
+}
+
 export const reqs = (r: LoadResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors + r.non2xx ? `, ${r.errors + r.non2xx} errors` : ''}`;
 
 /** Percentile (0–100) of a list of numbers, nearest rank. */

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { twilioSignature } from '../server/src/providers/twilio-signature.js';
-import { BENCH_ADMIN_URL, BENCH_TWILIO, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, fmt, load, reqs, twilioBenchEnv, type Section } from './lib.js';
+import { BENCH_ADMIN_URL, BENCH_TWILIO, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, fmt, load, percentile, reqs, serverTimings, twilioBenchEnv, type Section } from './lib.js';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 /** Patients the inbound messages come from, round robin. */
@@ -84,7 +84,11 @@ export async function benchWebhooks(): Promise<Section> {
     // The same signed POSTs, so the load generator costs what it costs against the app.
     const ceiling = await load(bareSql.url.replace(/\/$/, ''), { connections: CONNECTIONS, requests, warmupSeconds: 2 });
     await bareSql.close();
+    const timings = serverTimings();
+    const ingestStarted = performance.now();
     const ingest = await load(server.url, { connections: CONNECTIONS, requests, warmupSeconds: 2 });
+    // Answers sent after the warm-up (its 2 s), as the load generator's figures are.
+    const inServer = timings.stop().filter((t) => t.at - ingestStarted >= 2000).map((t) => t.ms);
     const stored = await server.db.knex('correspondence').where({ direction: 'inbound' }).andWhere('body', 'like', 'Bench reply %').count<{ count: string }[]>('id as count');
     const ratio = ingest.requestsPerSecond / baseline.requestsPerSecond;
     return {
@@ -97,6 +101,14 @@ export async function benchWebhooks(): Promise<Section> {
           ratio: `${ratio.toFixed(3)}×`,
           target: '≥ 0.08× bare, p99 ≤ 20 ms',
           met: ratio >= 0.08 && ingest.p99 <= 20 && ingest.errors + ingest.non2xx === 0,
+        },
+        {
+          what: "the same webhooks timed inside the server, from each request's headers parsed to its answer sent (without the load generator's thread, which shares the 2 cores, or the bytes waiting in a socket for the server to read them)",
+          baseline: '—',
+          figure: `p50 ${inServer.length ? percentile(inServer, 50).toFixed(1) : '—'} ms, p99 ${inServer.length ? percentile(inServer, 99).toFixed(1) : '—'} ms (${fmt(inServer.length)} answers)`,
+          ratio: '—',
+          target: '—',
+          met: null,
         },
         {
           what: `the same ${statements.length === 1 ? 'statement' : `${statements.length} statements`} (sender lookup, entry, status event, audit, realtime event), one per webhook, from a bare node:http handler on pg: what the database allows without batching`,
