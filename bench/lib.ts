@@ -190,6 +190,7 @@ export interface Section {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
 /**
  * Times each answer of this process's HTTP servers from its request's headers
  * parsed to its answer sent (Node's http diagnostics channels): the server's
