@@ -15,8 +15,11 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const SENDERS = 1000;
 /** Entries each of them already has when the run starts. */
 const HISTORY_PER_SENDER = 100;
+/** Sender k's number (1 ≤ k ≤ SENDERS): this prefix, then k in five digits (inbound-sms-request.cjs spells them so too). */
+const SENDER_PREFIX = '+614915';
+const senderPhone = (k: number) => `${SENDER_PREFIX}${String(k).padStart(5, '0')}`;
 /** The first sender: the captured statement's, replaced in each replay by the next sender. */
-const SAMPLE_SENDER = '+61491500001';
+const SAMPLE_SENDER = senderPhone(1);
 
 export async function benchWebhooks(): Promise<Section> {
   const database = await benchDatabase(BENCH_ADMIN_URL);
@@ -26,8 +29,8 @@ export async function benchWebhooks(): Promise<Section> {
     const tenant = await server.db.knex('tenants').where({ slug: 'demo-clinic' }).first();
     await server.db.knex.raw(
       `INSERT INTO patients (tenant_id, external_id, name, phone)
-       SELECT ?, 'BENCH-' || g, 'Bench Patient ' || g, '+614915' || lpad(g::text, 5, '0') FROM generate_series(1, ?) g`,
-      [tenant.id, SENDERS],
+       SELECT ?, 'BENCH-' || g, 'Bench Patient ' || g, ? || lpad(g::text, 5, '0') FROM generate_series(1, ?) g`,
+      [tenant.id, SENDER_PREFIX, SENDERS],
     );
     // A clinic that has been running: earlier history for every sender, and statistics PostgreSQL has gathered
     // on it (as autovacuum does within a minute of a table's growth). Without them, each pool connection keeps
@@ -47,7 +50,7 @@ export async function benchWebhooks(): Promise<Section> {
       url: BENCH_TWILIO.baseUrl + path,
       to: BENCH_TWILIO.phoneNumber,
       senders: SENDERS,
-      senderPrefix: '+614915',
+      senderPrefix: SENDER_PREFIX,
     });
     const requests = [{ method: 'POST' as const, path, setupRequest: fileURLToPath(new URL('./inbound-sms-request.cjs', import.meta.url)) as never }];
 
@@ -77,7 +80,7 @@ export async function benchWebhooks(): Promise<Section> {
           carriesSid(b)
             ? (b as string)
                 .replaceAll(sampleSid, `SM${'a'.repeat(16)}${n.toString(16).padStart(16, '0')}`)
-                .replaceAll(SAMPLE_SENDER, `+614915${String(1 + (n % SENDERS)).padStart(5, '0')}`)
+                .replaceAll(SAMPLE_SENDER, senderPhone(1 + (n % SENDERS)))
             : b,
         ),
     });
