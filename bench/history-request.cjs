@@ -1,7 +1,7 @@
 'use strict';
 /**
- * autocannon `setupRequest` for bench/history.ts, loaded by autocannon's
- * worker thread (see inbound-sms-request.cjs for why a CommonJS file). Each
+ * autocannon `setupRequest` for bench/history.ts, loaded by the load
+ * generator's process (see inbound-sms-request.cjs for why CommonJS). Each
  * call asks for the latest page of the next of the practitioner's patients,
  * round robin: their 50,000 entries cycle through the server's kept
  * renderings, which hold about half of them, so pages are rendered afresh.

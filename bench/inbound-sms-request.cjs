@@ -1,11 +1,12 @@
 'use strict';
 /**
- * autocannon `setupRequest` for bench/webhooks.ts, loaded by autocannon's
- * worker thread (functions cannot cross to a worker; a file path can, and it
- * must be require()-able, hence CommonJS). Each call makes a new inbound SMS
- * with a MessageSid never used before (a random prefix per worker, then a
- * counter) and signs it as Twilio does, with twilio's own helper, off the
- * measured server's thread. Settings come from BENCH_INBOUND_SMS (JSON) in the environment.
+ * autocannon `setupRequest` for bench/webhooks.ts, loaded by the load
+ * generator's process (bench/load-generator.mjs: functions cannot cross to
+ * another process; a file path can, and it must be require()-able, hence
+ * CommonJS). Each call makes a new inbound SMS with a MessageSid never used
+ * before (a random prefix per process, then a counter) and signs it as Twilio
+ * does, with twilio's own helper, off the measured server's process. Settings
+ * come from BENCH_INBOUND_SMS (JSON) in the environment.
  */
 const { randomBytes } = require('node:crypto');
 const twilio = require('twilio');

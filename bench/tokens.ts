@@ -6,6 +6,7 @@
  *
  *   npx tsx --conditions=source bench/tokens.ts
  */
+import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { loadConfig } from '../server/src/config.js';
 import { AccessTokenSigner } from '../server/src/providers/access-tokens.js';
@@ -64,19 +65,10 @@ export async function benchTokens(): Promise<Section> {
     );
     const ids: string[] = (await knex('patients').where('external_id', 'like', 'BENCH-%').select('id')).map((r: { id: string }) => r.id);
     const token = await demoToken(server.url);
+    // Each request the next patient's, round robin (see patient-post-request.cjs).
     const roundRobin = (suffix: string) => {
-      let i = 0;
-      return [
-        {
-          method: 'POST' as const,
-          setupRequest: (req: import('autocannon').Request) => ({
-            ...req,
-            path: `/api/v1/patients/${ids[i++ % ids.length]}/${suffix}`,
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-            body: '{}',
-          }),
-        },
-      ];
+      process.env.BENCH_PATIENT_POST = JSON.stringify({ patientIds: ids, suffix, token });
+      return [{ method: 'POST' as const, setupRequest: fileURLToPath(new URL('./patient-post-request.cjs', import.meta.url)) }];
     };
     const bare = await bareServer();
     const baseline = await load(bare.url, { warmupSeconds: 2 });
