@@ -106,7 +106,7 @@ export async function benchWebhooks(): Promise<Section> {
           met: ratio >= 0.08 && ingest.p99 <= 20 && ingest.errors + ingest.non2xx === 0,
         },
         {
-          what: "the same webhooks timed inside the server, from each request's headers parsed to its answer sent (without the load generator's thread, which shares the 2 cores, or the bytes waiting in a socket for the server to read them)",
+          what: "the same webhooks timed inside the server, from each request's headers parsed to its answer sent (without the time in the load generator, which shares the 2 cores, or the bytes waiting in a socket for the server to read them)",
           baseline: '—',
           figure: `p50 ${inServer.length ? percentile(inServer, 50).toFixed(1) : '—'} ms, p99 ${inServer.length ? percentile(inServer, 99).toFixed(1) : '—'} ms (${fmt(inServer.length)} answers)`,
           ratio: '—',
