@@ -41,10 +41,10 @@ async function loadPatients() {
   return patients;
 }
 
-/** A stable, obviously fictional date of birth for the banner. */
-function demoDob(id) {
+/** An obviously fictional date of birth for the banner, the same for a patient's record number on every fresh demo database. */
+function demoDob(key) {
   let hash = 0;
-  for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  for (const ch of key) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const date = new Date(Date.UTC(1950 + (hash % 55), (hash >> 8) % 12, 1 + ((hash >> 12) % 28)));
   return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
@@ -62,7 +62,7 @@ function showPatient(patient) {
   text('patient-name', patient.name);
   text('patient-initials', patient.name.split(/\s+/).map((part) => part[0]).slice(0, 2).join(''));
   text('patient-mrn', patient.externalId);
-  text('patient-dob', demoDob(patient.id));
+  text('patient-dob', demoDob(patient.externalId ?? patient.id));
   text('patient-phone', patient.phoneDisplay ?? 'None on file');
   text('patient-email', patient.email ?? 'None on file');
   document.getElementById('patient-opted-out').hidden = !patient.optedOut;
