@@ -41,6 +41,8 @@ export const patientPickerStyles = css`
   [role='listbox'] {
     position: absolute;
     z-index: 2;
+    /* Below the field: without a top, the flex row's centring would lay it over the input. */
+    top: 100%;
     left: 0;
     right: 0;
     margin: 0.25rem 0 0;

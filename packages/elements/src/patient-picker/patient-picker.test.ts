@@ -61,6 +61,18 @@ describe('care-patient-picker', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('opens the list below the field, leaving what was typed in sight', async () => {
+    const { el, input, options } = await setup();
+    input.focus();
+    await sendKeys({ type: 'e' });
+    await waitUntil(() => options().length === 3);
+    const list = el.shadowRoot!.querySelector('[role="listbox"]')!.getBoundingClientRect();
+    const field = input.getBoundingClientRect();
+    expect(list.top).to.be.at.least(field.bottom);
+    expect(list.left).to.equal(field.left);
+    expect(list.width).to.equal(field.width);
+  });
+
   it('closes the list on Escape without letting the key reach an enclosing dialog', async () => {
     const { el, input, options } = await setup();
     const outer: string[] = [];
