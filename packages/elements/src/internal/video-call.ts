@@ -451,6 +451,9 @@ export const videoCallStyles = css`
     grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
     gap: 0.75rem;
   }
+  .picker {
+    min-width: 0;
+  }
   .picker label {
     display: block;
     margin-bottom: 0.25rem;

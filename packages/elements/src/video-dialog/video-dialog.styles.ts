@@ -28,12 +28,15 @@ export const videoDialogStyles = css`
     gap: 0.75rem;
     min-width: 0;
   }
+  /* Its column is 18rem whatever it holds: a long device name is cut short in its picker, not widening the column past the dialog. */
   .side {
     display: grid;
+    grid-template-columns: minmax(0, 1fr);
     gap: 1.25rem;
+    min-width: 0;
   }
   .side .devices {
-    grid-template-columns: 1fr;
+    grid-template-columns: minmax(0, 1fr);
   }
   .call-status {
     display: flex;
@@ -61,6 +64,7 @@ export const videoDialogStyles = css`
   }
   .join-link {
     display: grid;
+    grid-template-columns: minmax(0, 1fr);
     gap: 0.625rem;
     padding: 1rem;
     border: 1px solid var(--_care-color-border);

@@ -1,5 +1,5 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { sendKeys, setViewport } from '@web/test-runner-commands';
 import { getLocalMedia, VideoSession } from '@carecomms/sdk/video';
 import { CareDialog } from '../dialog/dialog.js';
 import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
@@ -81,6 +81,23 @@ describe('care-video-dialog', function () {
     // The waiting spinner turns forever, so wait out the dialog's entrance instead of every animation.
     await new Promise((r) => setTimeout(r, 400));
     await expect(el).to.be.accessible({ ignoredRules: ['video-caption'] });
+  });
+
+  it('keeps the invitation and device pickers inside their column on a wide screen', async () => {
+    // Wide enough for the call view's two columns (the video, then an 18rem side column).
+    await setViewport({ width: 1280, height: 900 });
+    try {
+      const ctx = await setup();
+      await start(ctx);
+      const side = ctx.$('.side')!;
+      await waitUntil(() => side.querySelectorAll('select option').length >= 2, 'camera and microphone listed');
+      expect(getComputedStyle(ctx.$('.call')!).gridTemplateColumns.split(' ')).to.have.length(2);
+      const edge = side.getBoundingClientRect().right;
+      const beyond = [...side.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > edge + 0.5).map((e) => e.localName);
+      expect(beyond, 'elements reaching past the side column').to.deep.equal([]);
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
   });
 
   it('shows the patient large once they join, with a running timer, and toggles mute and camera', async () => {
