@@ -4,10 +4,12 @@ export const videoDialogStyles = css`
   :host {
     display: contents;
   }
-  /* A call needs room: the dialog widens while one is on. */
-  care-dialog.in-call::part(dialog) {
-    width: min(68rem, calc(100vw - 2rem));
-    max-height: calc(100dvh - 2rem);
+  /* A call needs room: the dialog widens while one is on (a phone's full-screen sheet stays as it is). */
+  @media (min-width: 601px) {
+    care-dialog.in-call::part(dialog) {
+      width: min(68rem, calc(100vw - 2rem));
+      max-height: calc(100dvh - 2rem);
+    }
   }
   .pick {
     display: grid;

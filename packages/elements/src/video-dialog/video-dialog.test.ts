@@ -100,6 +100,20 @@ describe('care-video-dialog', function () {
     }
   });
 
+  it('stays a full-screen sheet on a phone during a call', async () => {
+    await setViewport({ width: 400, height: 800 });
+    try {
+      const ctx = await setup();
+      await start(ctx);
+      const dialog = ctx.$('care-dialog')!.shadowRoot!.querySelector('dialog')!;
+      await Promise.all(dialog.getAnimations().map((a) => a.finished));
+      const box = dialog.getBoundingClientRect();
+      expect([box.left, box.top, box.width, box.height]).to.deep.equal([0, 0, 400, 800]);
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
+  });
+
   it('shows the patient large once they join, with a running timer, and toggles mute and camera', async () => {
     const ctx = await setup();
     const { $, server } = ctx;
