@@ -7,6 +7,7 @@ import { openDatabase } from '../db/database.js';
 import { seedDemo } from '../demo/seed.js';
 import { createLogger } from '../logger.js';
 import { answerClientError } from '../http/middleware.js';
+import { closeServer } from '../http/close.js';
 
 /** Reads config, migrates, starts the server, and shuts down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -56,13 +57,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => process.exit(1), 10_000);
+    // What shutdown is waiting for, named when it takes too long and the process exits anyway.
+    let step = 'the app (outbox, calls, provider, event hubs)';
+    const forced = setTimeout(() => {
+      process.stderr.write(`carecomms: shutdown did not finish in 10 s (still waiting for ${step}); exiting\n`);
+      process.exit(1);
+    }, 10_000);
     forced.unref();
     await app.stop();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    step = 'open HTTP connections';
+    await closeServer(server);
+    step = 'the database';
     await db.close();
     process.exit(0);
   };
