@@ -37,6 +37,8 @@ let serverArgs = [compiledServer];
 if (!existsSync(compiledServer) || statSync(compiledServer).mtimeMs < newest(path.join(root, 'server/src'))) {
   try {
     await (await import('./build-server.mjs')).buildServer();
+    // esbuild keeps a service process for further builds; there are none, so it need not outlive the build.
+    (await import('esbuild')).stop();
   } catch (error) {
     console.warn(`Could not compile the server (${error.message}); running it through tsx.`);
     serverArgs = ['--import', 'tsx', '--conditions=source', path.join(root, 'server/src/bin/server.ts')];

@@ -38,7 +38,7 @@ test('npm start runs the compiled demo server with the Node.js flags of server/n
       assert.ok(Date.now() < deadline, `not ready in 60 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const [server] = childCommands(start.pid!);
+    const server = childCommands(start.pid!).find((args) => args.some((arg) => /[\\/]server\.[jt]s$/.test(arg)));
     assert.ok(server, 'start.mjs runs the server as a child process');
     assert.equal(server[0], process.execPath);
     for (const flag of nodeFlags.flags) assert.ok(server.includes(flag), `${flag} in ${server.join(' ')}`);
