@@ -55,6 +55,8 @@ function showPatient(patient) {
     text('patient-name', 'All patients');
     text('patient-initials', '∗');
     for (const id of ['patient-mrn', 'patient-dob', 'patient-phone', 'patient-email']) text(id, '–');
+    // No one patient's alerts when the page shows everyone's history.
+    document.getElementById('patient-allergy').hidden = true;
     document.getElementById('patient-opted-out').hidden = true;
     comms.removeAttribute('patient-id');
     return;
@@ -65,6 +67,7 @@ function showPatient(patient) {
   text('patient-dob', demoDob(patient.externalId ?? patient.id));
   text('patient-phone', patient.phoneDisplay ?? 'None on file');
   text('patient-email', patient.email ?? 'None on file');
+  document.getElementById('patient-allergy').hidden = false;
   document.getElementById('patient-opted-out').hidden = !patient.optedOut;
   comms.setAttribute('patient-id', patient.id);
   document.title = `${patient.name} · Meridian EHR (CareComms demo)`;

@@ -89,6 +89,19 @@ describe('demo EHR page', () => {
     await page.close();
   });
 
+  test('the banner shows a patient’s alerts, and none when the page shows all patients', async () => {
+    const { page, errors } = await open(1280);
+    const alerts = page.getByRole('list', { name: 'Alerts' }).getByRole('listitem');
+    await page.locator('#patient-select').selectOption({ label: 'Noah Williams (SMS opted out)' });
+    await page.locator('#patient-name', { hasText: 'Noah Williams' }).waitFor();
+    assert.deepEqual(await alerts.allInnerTexts(), ['Allergy: Penicillin', 'SMS opted out']);
+    await page.locator('#patient-select').selectOption({ label: 'All patients' });
+    await page.locator('#patient-name', { hasText: 'All patients' }).waitFor();
+    assert.deepEqual(await alerts.allInnerTexts(), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('the practitioner switcher re-mints the session: Dr Patel sees only granted patients', async () => {
     const { page } = await open(1280);
     await page.locator('#practitioner-select').selectOption('dr-patel');
