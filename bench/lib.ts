@@ -15,6 +15,8 @@ export interface LoadResult {
   non2xx: number;
   /** Requests sent, warm-up included. */
   sent: number;
+  /** When the measured run began, after the warm-up: milliseconds since the epoch (`performance.timeOrigin + performance.now()`). */
+  measuredFrom: number;
 }
 
 /** A request shape for {@link load}: `setupRequest` is the path of a CommonJS module exporting autocannon's per-request function. */

@@ -14,6 +14,7 @@ const { warmupSeconds, ...options } = JSON.parse(process.env.BENCH_LOAD);
 if (options.requests) options.requests = options.requests.map((r) => (r.setupRequest ? { ...r, setupRequest: require(r.setupRequest) } : r));
 
 const warmup = warmupSeconds ? await autocannon({ ...options, duration: warmupSeconds }) : null;
+const measuredFrom = performance.timeOrigin + performance.now();
 const result = await autocannon(options);
 process.stdout.write(
   JSON.stringify({
@@ -23,5 +24,6 @@ process.stdout.write(
     errors: result.errors,
     non2xx: result.non2xx,
     sent: (warmup?.requests.sent ?? 0) + result.requests.sent,
+    measuredFrom,
   }),
 );
