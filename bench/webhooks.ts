@@ -44,7 +44,7 @@ export async function benchWebhooks(): Promise<Section> {
     );
     await server.db.knex.raw('VACUUM ANALYZE');
     const path = '/webhooks/twilio/sms-inbound';
-    // Requests are made and signed in the load generator's process (see inbound-sms-request.cjs), not the server's.
+    // Requests are made and signed in the load generator's process, ahead of its warm-up (see inbound-sms-request.cjs), not the server's.
     process.env.BENCH_INBOUND_SMS = JSON.stringify({
       authToken: BENCH_TWILIO.authToken,
       url: BENCH_TWILIO.baseUrl + path,
@@ -122,7 +122,7 @@ export async function benchWebhooks(): Promise<Section> {
         },
       ],
       notes: [
-        `8 s after 2 s of warm-up, requests made and signed in the load generator's process, senders spread over ${fmt(SENDERS)} patients with ${fmt(HISTORY_PER_SENDER)} earlier entries each (${fmt(SENDERS * HISTORY_PER_SENDER)} rows, then VACUUM ANALYZE, as autovacuum would have done on a running clinic's database); ${stored[0]!.count} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
+        `8 s after 2 s of warm-up, requests made and signed in the load generator's process before its warm-up, senders spread over ${fmt(SENDERS)} patients with ${fmt(HISTORY_PER_SENDER)} earlier entries each (${fmt(SENDERS * HISTORY_PER_SENDER)} rows, then VACUUM ANALYZE, as autovacuum would have done on a running clinic's database); ${stored[0]!.count} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
         'Per webhook: tenants by number remembered for 5 s; then the plain replies that arrived in the same turn of the event loop are written by one statement (atomic by itself, no BEGIN / COMMIT, one durable commit for the lot) that looks each sender up and writes each entry, its status event, its audit row and its realtime event; each webhook is answered once that commit is durable; NOTIFYs are coalesced after commit. The bare-handler line replays that statement for one webhook, captured from the app, with a fresh MessageSid and the next of the same senders each, on a pg pool of 10, for the same signed POSTs, without reading their bodies or checking their signatures.',
       ],
     };
