@@ -146,7 +146,8 @@ export const callDialogStyles = css`
     grid-template-columns: repeat(3, minmax(0, 1fr));
     gap: 0.5rem;
   }
-  .button.toggle[aria-pressed='true'] {
+  /* Muted, on hold: the label says what pressing does (Unmute, Resume), so the state is a data attribute, not aria-pressed. */
+  .button.toggle[data-on] {
     background: var(--_care-color-primary);
     border-color: var(--_care-color-primary);
     color: var(--_care-color-on-primary);

@@ -428,21 +428,14 @@ export class CareCallDialog extends PatientDialogElement {
   protected renderControls(session: CallSession) {
     const canHold = session.state === 'in-progress' || (session.state === 'reconnecting' && session.onHold);
     return html`<div class="controls" role="group" aria-label=${msg('Call controls')}>
-      <button
-        class="button toggle"
-        part="mute-button"
-        type="button"
-        aria-pressed=${session.muted ? 'true' : 'false'}
-        ?disabled=${session.ended}
-        @click=${this.toggleMute}
-      >
-        ${session.muted ? micOffIcon : micIcon}${msg('Mute')}
+      <button class="button toggle" part="mute-button" type="button" ?data-on=${session.muted} ?disabled=${session.ended} @click=${this.toggleMute}>
+        ${session.muted ? html`${micOffIcon}${msg('Unmute')}` : html`${micIcon}${msg('Mute')}`}
       </button>
       <button
         class="button toggle"
         part="hold-button"
         type="button"
-        aria-pressed=${session.onHold ? 'true' : 'false'}
+        ?data-on=${session.onHold}
         ?disabled=${session.ended || !canHold || this.holdBusy}
         @click=${this.toggleHold}
       >
