@@ -1,14 +1,16 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import type { Patient } from '@carecomms/core';
 import type { CarePatientChangeEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
+import { patient } from '../test-fixtures/data.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';
 import { CarePatientPicker } from './patient-picker.js';
 
 define('care-patient-picker', CarePatientPicker);
 
-async function setup(value = '') {
-  const server = new FakeServer();
+async function setup(value = '', patients?: Patient[]) {
+  const server = new FakeServer(patients ? { patients } : {});
   const el = await fixture<CarePatientPicker>(
     html`<care-patient-picker .client=${server.client()} .value=${value}></care-patient-picker>`,
   );
@@ -84,6 +86,25 @@ describe('care-patient-picker', () => {
     await el.updateComplete;
     expect(input.getAttribute('aria-expanded')).to.equal('false');
     expect(outer).to.not.include('Escape');
+  });
+
+  it('says when more patients match than the list shows, and narrows as you type', async () => {
+    const many = Array.from({ length: 25 }, (_, i) => patient(`pat-${i + 1}`, `Patient ${String(i + 1).padStart(2, '0')}`, null));
+    const { el, input, options } = await setup('', many);
+    const more = () => el.shadowRoot!.querySelector('[part="more"]');
+    const status = () => el.shadowRoot!.querySelector('[role="status"]')!.textContent!.trim();
+    input.focus();
+    await sendKeys({ press: 'ArrowDown' });
+    await waitUntil(() => options().length === 20, 'the first page of patients');
+    await waitUntil(() => more(), 'the note that more match');
+    expect(more()!.textContent).to.equal('Showing the first 20. Type a name or number to find others.');
+    expect(status()).to.equal('Showing the first 20 patients; type to find others');
+    await expect(el).to.be.accessible();
+
+    await sendKeys({ type: 'Patient 2' });
+    await waitUntil(() => options().length === 6, 'Patient 2, 20 to 25');
+    expect(more()).to.equal(null);
+    expect(status()).to.equal('6 patients found');
   });
 
   it('says so when nothing matches', async () => {

@@ -26,6 +26,7 @@ const PAGE_SIZE = 20;
  * @csspart input - The search box (role combobox).
  * @csspart listbox - The list of matches.
  * @csspart option - One match.
+ * @csspart more - The note under the list when more patients match than it shows.
  * @csspart selected - The summary of the chosen patient.
  * @csspart phone - The chosen patient's formatted phone number.
  * @csspart opted-out - The "Opted out of SMS" tag.
@@ -56,6 +57,8 @@ export class CarePatientPicker extends LitElement {
 
   @state() private query = '';
   @state() private results: Patient[] = [];
+  /** More patients match than the list shows (the search asks for the first PAGE_SIZE, by name). */
+  @state() private more = false;
   @state() private expanded = false;
   @state() private activeIndex = -1;
   @state() private searching = false;
@@ -109,10 +112,12 @@ export class CarePatientPicker extends LitElement {
       const page = await this.client.patients.list({ q: q.trim(), limit: PAGE_SIZE }, { signal: abort.signal });
       if (abort.signal.aborted) return;
       this.results = page.items;
+      this.more = page.nextCursor != null;
       this.activeIndex = page.items.length > 0 ? 0 : -1;
     } catch (error) {
       if (abort.signal.aborted) return;
       this.results = [];
+      this.more = false;
       this.searchError = msg('Patients could not be loaded. Try again.');
       console.warn('care-patient-picker: search failed', error);
     } finally {
@@ -211,6 +216,9 @@ export class CarePatientPicker extends LitElement {
     else if (!this.searching && this.results.length === 0) hint = msg('No matching patients');
     return html`<ul id="listbox" role="listbox" part="listbox" aria-label=${msg('Patients')} ?hidden=${!this.expanded}>
       ${hint ? html`<li class="hint" role="presentation">${hint}</li>` : this.results.map((p, i) => this.renderOption(p, i))}
+      ${!hint && this.more
+        ? html`<li class="hint more" part="more" role="presentation">${msg(str`Showing the first ${this.results.length}. Type a name or number to find others.`)}</li>`
+        : nothing}
     </ul>`;
   }
 
@@ -254,7 +262,9 @@ export class CarePatientPicker extends LitElement {
       </div>
       <span class="visually-hidden" role="status"
         >${this.expanded && !this.searching && this.results.length
-          ? msg(str`${this.results.length} patients found`)
+          ? this.more
+            ? msg(str`Showing the first ${this.results.length} patients; type to find others`)
+            : msg(str`${this.results.length} patients found`)
           : ''}</span
       >
       ${this.renderSelected()}

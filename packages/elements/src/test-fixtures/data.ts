@@ -8,7 +8,7 @@ export const session: SessionInfo = {
   expiresAt: '2030-01-01T00:00:00.000Z',
 };
 
-const patient = (id: string, name: string, phone: string | null, extra: Partial<Patient> = {}): Patient => ({
+export const patient = (id: string, name: string, phone: string | null, extra: Partial<Patient> = {}): Patient => ({
   id,
   externalId: `MRN-${id}`,
   name,
