@@ -41,7 +41,7 @@ describe('care-sms-dialog', () => {
     await sendKeys({ type: 'See you at 9:30' });
     await el.updateComplete;
     expect(root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
-      '15 characters 1 SMS segment',
+      '15/160 characters 1 SMS segment',
     );
     await animationsDone();
     await expect(el).to.be.accessible();
@@ -65,13 +65,30 @@ describe('care-sms-dialog', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('counts characters out of what the message’s segments hold', async () => {
+    const { el, root, textarea, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    const counter = () => root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(counter()).to.equal('0/160 characters 0 SMS segments');
+    for (const [length, expected] of [
+      [160, '160/160 characters 1 SMS segment'],
+      [161, '161/306 characters 2 SMS segments'],
+      [307, '307/459 characters 3 SMS segments'],
+    ] as const) {
+      textarea.value = 'x'.repeat(length);
+      textarea.dispatchEvent(new InputEvent('input'));
+      await el.updateComplete;
+      expect(counter()).to.equal(expected);
+    }
+  });
+
   it('counts segments and warns when Unicode shortens them', async () => {
     const { el, root, textarea, pickerReady } = await setup('pat-1');
     await pickerReady();
     textarea.value = 'Thanks — see you soon 🙂 ' + 'x'.repeat(60);
     textarea.dispatchEvent(new InputEvent('input'));
     await el.updateComplete;
-    expect(root.querySelector('[part="counter"]')!.textContent).to.contain('2 SMS segments');
+    expect(root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal('85/134 characters 2 SMS segments');
     const warning = root.querySelector('.message.warning')!;
     expect(warning.textContent).to.contain('need Unicode (— 🙂)');
     expect(warning.textContent).to.contain('70 characters instead of 160');

@@ -131,8 +131,10 @@ export class CareSmsDialog extends PatientDialogElement {
   protected renderCounter() {
     const info = countSmsSegments(this.body);
     const segments = info.segments;
+    // Out of what the segments so far hold: 160 for one GSM-7 SMS, 153 a segment past it (70 and 67 in Unicode).
+    const capacity = Math.max(segments, 1) * info.perSegment;
     return html`<div class="counter" part="counter" id="counter">
-        <span>${msg(str`${info.characters} characters`)}</span>
+        <span>${msg(str`${info.characters}/${capacity} characters`)}</span>
         <span>${segments === 1 ? msg('1 SMS segment') : msg(str`${segments} SMS segments`)}</span>
       </div>
       ${info.encoding === 'UCS-2'
