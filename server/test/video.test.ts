@@ -143,6 +143,10 @@ for (const kind of databases()) {
 
       const history = await api(server, `/api/v1/correspondence?patientId=${margaret.id}&channel=video`, { token: lee });
       assert.equal(history.body.items[0].id, visit.correspondenceId);
+      // The history says who the visit was for before any link is texted; a patient without a phone has no contact.
+      assert.equal(history.body.items[0].contact, margaret.phone);
+      const grace = await start('Grace Kim');
+      assert.equal((await entry(grace.correspondenceId)).contact, null);
     });
 
     test('a patient the practitioner may not see, or another tenant’s visit, is 404', async () => {
@@ -301,6 +305,8 @@ for (const kind of databases()) {
     test('send link: a fresh link texted through the SMS pipeline; opt-out, no phone and ended visits refused', async () => {
       const margaret = byName('Margaret Thompson');
       const visit = await start();
+      // As if the number on file changed after the visit started: the texted number is the one recorded.
+      await server.db.knex('correspondence').where({ id: visit.correspondenceId }).update({ contact: '+61491570999' });
       const res = await api(server, `/api/v1/video-visits/${visit.id}/send-link`, { token: lee, method: 'POST' });
       assert.equal(res.status, 202, JSON.stringify(res.body));
       assert.equal(res.body.channel, 'sms');

@@ -191,6 +191,8 @@ export class VideoVisitService {
           channel: 'video',
           direction: 'outbound',
           status: 'created',
+          // Who the visit was for, in the history; texting the link later records the number it actually went to.
+          contact: patient.phone,
           provider_sid: room.sid,
           session: { provider: provider.name, roomSid: room.sid, roomName, participants: [], startedAt: null, endedAt: null },
         },

@@ -140,6 +140,7 @@ export const correspondenceListStyles = css`
     font-weight: 650;
   }
   .direction,
+  .contact,
   .when,
   .detail {
     display: inline-flex;
@@ -207,11 +208,15 @@ export const correspondenceListStyles = css`
     color: var(--_care-color-danger);
     font-size: 0.8125rem;
   }
+  /* A long email address or body wraps anywhere rather than widen the row. */
+  .body,
+  .contact {
+    overflow-wrap: anywhere;
+  }
   .body {
     flex: 1 1 100%;
     margin: 0;
     white-space: pre-wrap;
-    overflow-wrap: anywhere;
     display: -webkit-box;
     -webkit-box-orient: vertical;
     -webkit-line-clamp: 4;

@@ -69,6 +69,100 @@ describe('care-correspondence-list', () => {
     expect(reason(rows()[2]!), 'only failures show a reason').to.be.null;
   });
 
+  it('shows the number or address each entry went to or came from', async () => {
+    const [outbound, inbound, email, none] = makeEntries(4);
+    const entries = [
+      { ...outbound!, channel: 'sms' as const, direction: 'outbound' as const, contact: '+61491570006' },
+      { ...inbound!, channel: 'sms' as const, direction: 'inbound' as const, status: 'received' as const, contact: '+61491570156' },
+      { ...email!, channel: 'email' as const, direction: 'outbound' as const, contact: 'aroha@example.org' },
+      { ...none!, channel: 'video' as const, direction: 'outbound' as const, contact: null },
+    ];
+    const { el, rows, text } = await setup({ entries });
+    await waitUntil(() => rows().length === 4);
+    const contact = (row: HTMLElement) => row.querySelector('[part="contact"]')?.textContent ?? null;
+    expect(contact(rows()[0]!)).to.equal('To +61491570006');
+    expect(contact(rows()[1]!)).to.equal('From +61491570156');
+    expect(contact(rows()[2]!)).to.equal('To aroha@example.org');
+    expect(contact(rows()[3]!), 'no contact, nothing shown').to.be.null;
+    expect(text(rows()[3]!)).to.not.match(/\b(To|From)\b/);
+    // Part of the row's own text, so a screen reader reads it with the entry.
+    expect(text(rows()[1]!)).to.match(/Inbound From \+61491570156 Received/);
+    await expect(el).to.be.accessible();
+  });
+
+  it('renders a contact as text, never HTML', async () => {
+    const hostile = '<img src=x onerror="window.__careHostile=1">';
+    const { rows } = await setup({ entries: [{ ...makeEntries(1)[0]!, direction: 'outbound', contact: hostile }] });
+    await waitUntil(() => rows().length === 1);
+    const contact = rows()[0]!.querySelector('[part="contact"]')!;
+    expect(contact.textContent).to.equal(`To ${hostile}`);
+    expect(contact.querySelector('img')).to.be.null;
+    expect((window as { __careHostile?: number }).__careHostile).to.be.undefined;
+  });
+
+  it('keeps a row’s meta on one line at 1280 px, and wraps a long email address on a 400 px screen', async () => {
+    // No hyphen or space: nothing to break at but the rule that lets it wrap anywhere.
+    const long = 'eleanor.whitfieldhargreaves.afterhourscontact@verylongsubdomain.examplehealthnetwork.org';
+    const [sms, email] = makeEntries(2);
+    const entries = [
+      { ...sms!, channel: 'sms' as const, direction: 'outbound' as const, contact: '+61491570006' },
+      { ...email!, channel: 'email' as const, direction: 'outbound' as const, contact: long },
+    ];
+    const { el, rows } = await setup({ entries });
+    await waitUntil(() => rows().length === 2);
+    const meta = rows()[0]!.querySelector('.meta')!;
+    const tops = [...meta.children].map((child) => Math.round(child.getBoundingClientRect().top + child.getBoundingClientRect().height / 2));
+    expect(new Set(tops).size, 'badge, name, direction, contact, status and time share one line').to.equal(1);
+
+    await setViewport({ width: 400, height: 700 });
+    await waitUntil(() => el.getBoundingClientRect().width <= 400, 'narrow layout');
+    const row = rows()[1]!;
+    const contact = row.querySelector<HTMLElement>('[part="contact"]')!;
+    expect(contact.textContent).to.equal(`To ${long}`, 'shown in full, wrapped rather than cut');
+    expect(contact.getBoundingClientRect().right).to.be.at.most(row.getBoundingClientRect().right);
+    expect(contact.getBoundingClientRect().height, 'wrapped onto several lines').to.be.above(30);
+    expect(row.scrollWidth).to.be.at.most(row.clientWidth);
+    expect(el.scrollWidth).to.be.at.most(el.clientWidth);
+    expect(document.documentElement.scrollWidth).to.be.at.most(400);
+  });
+
+  it('gives each channel its own colour: SMS green, Email blue, Voice purple, Video pink, in light and dark', async () => {
+    // One entry per channel.
+    const { el, rows } = await setup({ entries: makeEntries(4) });
+    await waitUntil(() => rows().length === 4);
+    /** Hue in degrees and saturation (0–1) of a computed `rgb()` colour. */
+    const hsl = (color: string) => {
+      const [r, g, b] = color.match(/[\d.]+/g)!.slice(0, 3).map((v) => Number(v) / 255) as [number, number, number];
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      const d = max - min;
+      const l = (max + min) / 2;
+      const saturation = d === 0 ? 0 : d / (1 - Math.abs(2 * l - 1));
+      const h = d === 0 ? 0 : max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+      return { hue: (h * 60 + 360) % 360, saturation };
+    };
+    // Hue ranges, by the badge's own label: green, blue, purple, pink.
+    const hues: Record<string, [number, number]> = { SMS: [100, 160], Email: [200, 250], Voice: [260, 290], Video: [310, 350] };
+    const badges = rows().map((row) => row.querySelector<HTMLElement>('[part="badge"]')!);
+    expect(badges.map((b) => b.textContent!.trim()).sort()).to.deep.equal(Object.keys(hues).sort());
+    const seen = new Set<string>();
+    for (const scheme of ['light', 'dark']) {
+      el.parentElement!.style.colorScheme = scheme;
+      for (const badge of badges) {
+        const label = badge.textContent!.trim();
+        const [low, high] = hues[label]!;
+        const style = getComputedStyle(badge);
+        for (const [what, color] of [['text', style.color], ['background', style.backgroundColor]] as const) {
+          seen.add(color);
+          const { hue, saturation } = hsl(color);
+          expect(hue, `${scheme} ${label} badge ${what} ${color}: hue`).to.be.within(low, high);
+          expect(saturation, `${scheme} ${label} badge ${what} ${color}: a colour, not a grey`).to.be.above(0.3);
+        }
+      }
+    }
+    expect(seen.size, 'the dark scheme has colours of its own').to.equal(16);
+  });
+
   it('shows patient names when it spans several patients', async () => {
     const { rows, text } = await setup();
     await waitUntil(() => rows()[0] && text(rows()[0]!).includes('Aroha Ngata'), 'name resolved');

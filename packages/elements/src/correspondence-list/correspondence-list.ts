@@ -64,6 +64,7 @@ const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
  * @csspart item - One entry.
  * @csspart badge - The channel badge of an entry.
  * @csspart status - The status label of an entry.
+ * @csspart contact - The phone number or email address an entry went to or came from.
  * @csspart body - The message text of an entry.
  * @csspart reason - Why a failed or undelivered message did not go through.
  * @csspart notes - An entry's notes (rendered by `<care-entry-details>`, in this shadow root).
@@ -384,6 +385,9 @@ export class CareCorrespondenceList extends LitElement {
         <span class="badge ${entry.channel}" part="badge">${CHANNEL_ICONS[entry.channel]}${this.channelLabel(entry.channel)}</span>
         ${patientName !== null ? html`<span class="patient">${patientName}</span>` : nothing}
         <span class="direction">${outbound ? outboundIcon : inboundIcon}${outbound ? msg('Outbound') : msg('Inbound')}</span>
+        ${entry.contact
+          ? html`<span class="contact" part="contact">${outbound ? msg(str`To ${entry.contact}`) : msg(str`From ${entry.contact}`)}</span>`
+          : nothing}
         <span class="status ${tone}" part="status">${this.statusLabel(entry.status)}</span>
         <time class="when" datetime=${entry.createdAt} title=${formatFullDate(entry.createdAt)}>${formatWhen(entry.createdAt)}</time>
       </div>
