@@ -122,29 +122,27 @@ describe('video visits in the sandbox', () => {
     const box = await endButton.boundingBox();
     assert.ok(box && box.y + box.height <= 740 + 400, 'the controls are reachable');
 
-    // Mute and camera: toggles that say their state, and the other side is told.
-    const mute = dialog.getByRole('button', { name: 'Mute' });
-    const camera = dialog.getByRole('button', { name: 'Camera', exact: true });
-    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
-    assert.equal(await camera.getAttribute('aria-pressed'), 'true');
-    await mute.click();
-    assert.equal(await mute.getAttribute('aria-pressed'), 'true');
-    await room.getByText('Muted').waitFor();
-    await camera.click();
-    assert.equal(await camera.getAttribute('aria-pressed'), 'false');
-    await room.getByText('Camera off').waitFor();
-    await camera.click();
-    await mute.click();
-    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
-    assert.equal(await camera.getAttribute('aria-pressed'), 'true');
-    await room.getByText('Camera off').waitFor({ state: 'hidden' });
-    const patientMute = room.getByRole('button', { name: 'Mute' });
-    await patientMute.click();
-    assert.equal(await patientMute.getAttribute('aria-pressed'), 'true');
-    await dialog.getByText('Muted').waitFor();
-    await patientMute.click();
+    // Mute and camera: toggles whose label says what pressing does, and the other side is told.
+    await dialog.getByRole('button', { name: 'Mute', exact: true }).click();
+    await room.getByText('Muted', { exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Turn camera off', exact: true }).click();
+    await room.getByText('Camera off', { exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Turn camera on', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Unmute', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Mute', exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Turn camera off', exact: true }).waitFor();
+    await room.getByText('Camera off', { exact: true }).waitFor({ state: 'hidden' });
+    assert.equal(await dialog.locator('[aria-pressed]').count(), 0, 'the changing labels carry the state');
+    await room.getByRole('button', { name: 'Mute', exact: true }).click();
+    await dialog.getByText('Muted', { exact: true }).waitFor();
+    await room.getByRole('button', { name: 'Unmute', exact: true }).click();
 
-    // The timer runs, as m:ss.
+    // Side by side on the practitioner's wide screen: the patient and the practitioner on equal tiles.
+    const remoteBox = (await dialog.locator('video[part="remote-video"]').boundingBox())!;
+    const localBox = (await dialog.locator('video[part="local-video"]').boundingBox())!;
+    assert.ok(Math.abs(remoteBox.width - localBox.width) < 3 && localBox.x >= remoteBox.x + remoteBox.width, 'side by side');
+
+    // The timer runs, as m:ss (h:mm:ss from an hour on).
     const timer = dialog.locator('[part="timer"]');
     const seconds = async () => {
       const [m, ss] = (await timer.innerText()).split(':').map(Number);

@@ -1,4 +1,4 @@
-import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { css, html, nothing, svg, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { msg, str } from '@lit/localize';
 import {
   deviceIdOf,
@@ -8,7 +8,8 @@ import {
   type VideoSession,
   type VideoSessionEndedEvent,
 } from '@carecomms/sdk/video';
-import { videoIcon } from '../icons.js';
+import { formatDuration } from '../format.js';
+import { icon, videoIcon } from '../icons.js';
 import { hangUpIcon, micIcon, micOffIcon, screenShareIcon, videoOffIcon } from '../video-icons.js';
 
 /**
@@ -23,11 +24,15 @@ export function keepVideosPlaying(root: ParentNode): void {
   }
 }
 
-/** Seconds as m:ss (minutes keep counting past an hour, like a call timer). */
-export function formatDuration(totalSeconds: number): string {
-  const seconds = Math.max(0, Math.floor(totalSeconds));
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-}
+/**
+ * How the stage shows the two sides: `split`, equal tiles side by side (on a
+ * stage at least 40rem wide; a narrower one keeps the inset), or `inset`, the
+ * other side filling the stage with this side small in a corner.
+ */
+export type StageLayout = 'split' | 'inset';
+
+const splitIcon = icon(svg`<rect x="2" y="5" width="9" height="14" rx="2"/><rect x="13" y="5" width="9" height="14" rx="2"/>`);
+const insetIcon = icon(svg`<rect x="2" y="4" width="20" height="16" rx="2"/><rect x="12" y="12" width="7" height="5" rx="1"/>`);
 
 /** A message for the camera or microphone failing, that says what to do. */
 export function mediaErrorText(error: MediaAccessError): string {
@@ -176,46 +181,50 @@ export class VideoCallController implements ReactiveController {
 export interface StageOptions {
   /** Accessible name of the other side's video. */
   remoteLabel: string;
+  /** The other side's name, shown on their tile. */
+  remoteName: string;
   /** Shown over the remote video: waiting, reconnecting… */
   overlay: string | null;
   /** The other side has muted / turned the camera off. */
   remoteMuted: boolean;
   remoteCameraOff: boolean;
   showTimer: boolean;
+  layout: StageLayout;
 }
 
-/** The other side large, this side small, the timer, and what is happening. */
+/** Both sides, each on a tile with a name, laid out as `options.layout` says; the timer, and what is happening. */
 export function renderStage(controller: VideoCallController, options: StageOptions) {
   const session = controller.session;
   const remote = session?.remoteStream ?? null;
   const hasRemoteVideo = !!remote?.getVideoTracks().length && !options.remoteCameraOff;
-  return html`<div class="stage" part="stage">
-    <video
-      class="remote ${hasRemoteVideo ? '' : 'empty'}"
-      part="remote-video"
-      autoplay
-      playsinline
-      aria-label=${options.remoteLabel}
-      .srcObject=${remote}
-    ></video>
-    ${options.overlay
-      ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
-      : options.remoteCameraOff
-        ? html`<div class="overlay quiet">${videoOffIcon}<span>${msg('Camera off')}</span></div>`
-        : nothing}
-    ${options.remoteMuted ? html`<span class="badge remote-muted">${micOffIcon}${msg('Muted')}</span>` : nothing}
+  // The name labels repeat the videos' accessible names, so they are for the eye only.
+  return html`<div class="stage ${options.layout}" part="stage">
+    <div class="tiles">
+      <div class="tile remote-tile">
+        <video
+          class="remote ${hasRemoteVideo ? '' : 'empty'}"
+          part="remote-video"
+          autoplay
+          playsinline
+          aria-label=${options.remoteLabel}
+          .srcObject=${remote}
+        ></video>
+        ${options.overlay
+          ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
+          : options.remoteCameraOff
+            ? html`<div class="overlay quiet">${videoOffIcon}<span>${msg('Camera off')}</span></div>`
+            : nothing}
+        ${options.remoteMuted ? html`<span class="badge remote-muted">${micOffIcon}${msg('Muted')}</span>` : nothing}
+        ${options.overlay ? nothing : html`<span class="name" aria-hidden="true">${options.remoteName}</span>`}
+      </div>
+      <div class="tile local-tile ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}">
+        <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${session?.localStream ?? null}></video>
+        <span class="name" aria-hidden="true">${msg('You')}</span>
+      </div>
+    </div>
     ${options.showTimer
       ? html`<span class="timer" part="timer" role="timer" aria-label=${msg('Call duration')}>${formatDuration(controller.elapsedSeconds)}</span>`
       : nothing}
-    <video
-      class="local ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}"
-      part="local-video"
-      autoplay
-      playsinline
-      muted
-      aria-label=${msg('Your camera')}
-      .srcObject=${session?.localStream ?? null}
-    ></video>
   </div>`;
 }
 
@@ -223,32 +232,50 @@ export interface ControlOptions {
   screenShare: boolean;
   endLabel: string;
   onEnd: () => void;
+  /** Offer to switch the stage between split and inset; left out, there is no such button. */
+  layout?: { current: StageLayout; onChange: (layout: StageLayout) => void };
 }
 
-/** Mute, camera, (screen share) and end. Toggles say their state with aria-pressed. */
+/**
+ * Mute, camera, (screen share), (layout) and end. A toggle's label says what
+ * pressing it does ("Unmute" while muted), so it has no aria-pressed: the two
+ * together would contradict each other (WAI-ARIA APG, button pattern). The
+ * `active` class marks the toggles whose state is the unusual one.
+ */
 export function renderControls(controller: VideoCallController, options: ControlOptions) {
   const session = controller.session;
   const muted = !!session && !session.microphoneEnabled;
   const cameraOn = !!session?.cameraEnabled;
+  const sharing = !!session?.screenSharing;
   const disabled = !session || session.state === 'ended';
   const canShare = options.screenShare && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+  const layout = options.layout;
   return html`<div class="controls" part="controls" role="group" aria-label=${msg('Call controls')}>
-    <button class="control" part="mute-button" type="button" aria-pressed=${muted ? 'true' : 'false'} ?disabled=${disabled} @click=${() => controller.toggleMicrophone()}>
-      ${muted ? micOffIcon : micIcon}<span>${msg('Mute')}</span>
+    <button class="control ${muted ? 'active' : ''}" part="mute-button" type="button" ?disabled=${disabled} @click=${() => controller.toggleMicrophone()}>
+      ${muted ? micOffIcon : micIcon}<span>${muted ? msg('Unmute') : msg('Mute')}</span>
     </button>
-    <button class="control" part="camera-button" type="button" aria-pressed=${cameraOn ? 'true' : 'false'} ?disabled=${disabled} @click=${() => controller.toggleCamera()}>
-      ${cameraOn ? videoIcon : videoOffIcon}<span>${msg('Camera')}</span>
+    <button class="control ${cameraOn ? '' : 'active'}" part="camera-button" type="button" ?disabled=${disabled} @click=${() => controller.toggleCamera()}>
+      ${cameraOn ? videoIcon : videoOffIcon}<span>${cameraOn ? msg('Turn camera off') : msg('Turn camera on')}</span>
     </button>
     ${canShare
       ? html`<button
-          class="control"
+          class="control ${sharing ? 'active' : ''}"
           part="screen-share-button"
           type="button"
-          aria-pressed=${session?.screenSharing ? 'true' : 'false'}
           ?disabled=${disabled}
           @click=${() => controller.toggleScreenShare()}
         >
-          ${screenShareIcon}<span>${msg('Share screen')}</span>
+          ${screenShareIcon}<span>${sharing ? msg('Stop sharing') : msg('Share screen')}</span>
+        </button>`
+      : nothing}
+    ${layout
+      ? html`<button
+          class="control layout"
+          part="layout-button"
+          type="button"
+          @click=${() => layout.onChange(layout.current === 'split' ? 'inset' : 'split')}
+        >
+          ${layout.current === 'split' ? html`${insetIcon}<span>${msg('Picture in picture')}</span>` : html`${splitIcon}<span>${msg('Side by side')}</span>`}
         </button>`
       : nothing}
     <button class="control end" part="end-button" type="button" ?disabled=${disabled} @click=${options.onEnd}>
@@ -298,46 +325,116 @@ export function renderDevicePickers(devices: MediaDeviceLists, options: DevicePi
 
 /** Styles for the stage, the controls and the device pickers. */
 export const videoCallStyles = css`
+  /*
+   * The stage and the controls are size containers: the split layout needs
+   * the room of the stage itself (a side column, a phone's sheet or the
+   * patient's page all narrow it), not of the viewport.
+   */
   .stage {
+    container: care-stage / inline-size;
     position: relative;
     overflow: hidden;
     border-radius: var(--_care-radius-large);
     background: var(--_care-video-stage);
     color: var(--_care-video-on-stage);
+  }
+  .tiles {
+    position: relative;
+  }
+  .tile {
+    position: relative;
+    overflow: hidden;
+    background: var(--_care-video-stage);
+  }
+  .tile video {
+    display: block;
+    width: 100%;
+    height: 100%;
+    background: var(--_care-video-stage);
+  }
+  .remote-tile {
     aspect-ratio: 16 / 10;
     min-height: 12rem;
   }
-  .stage video {
-    display: block;
-    background: var(--_care-video-stage);
-  }
   .remote {
-    width: 100%;
-    height: 100%;
     object-fit: contain;
   }
   .remote.empty {
     visibility: hidden;
   }
-  .local {
+  .local-tile {
     position: absolute;
     right: 0.75rem;
     bottom: 0.75rem;
     width: min(28%, 12rem);
     aspect-ratio: 4 / 3;
-    object-fit: cover;
     border-radius: var(--_care-radius);
     border: 2px solid var(--_care-video-stage-raised);
     box-shadow: var(--_care-shadow-dialog);
+  }
+  .local {
+    object-fit: cover;
     /* A mirror, as people expect of themselves; a shared screen is shown as it is. */
     transform: scaleX(-1);
   }
-  .local.screen {
+  .local-tile.screen .local {
     transform: none;
     object-fit: contain;
   }
-  .local.off {
+  .local-tile.off .local {
     opacity: 0.35;
+  }
+  .name {
+    position: absolute;
+    left: 0.5rem;
+    bottom: 0.5rem;
+    max-width: calc(100% - 1rem);
+    padding: 0.125rem 0.5rem;
+    border-radius: 999px;
+    background: var(--_care-video-stage-raised);
+    color: var(--_care-video-on-stage);
+    font-size: 0.8125rem;
+    font-weight: 600;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  /* Clear of the inset in the bottom right corner. */
+  .remote-tile .name {
+    max-width: 55%;
+  }
+  .local-tile .name {
+    left: 0.25rem;
+    bottom: 0.25rem;
+    max-width: calc(100% - 0.5rem);
+    padding: 0 0.375rem;
+    font-size: 0.75rem;
+  }
+  @container care-stage (width >= 40rem) {
+    .stage.split .tiles {
+      display: grid;
+      grid-template-columns: repeat(2, minmax(0, 1fr));
+      gap: 0.25rem;
+    }
+    .stage.split .remote-tile,
+    .stage.split .local-tile {
+      position: relative;
+      right: auto;
+      bottom: auto;
+      width: auto;
+      min-height: 0;
+      aspect-ratio: 4 / 3;
+      border: 0;
+      border-radius: 0;
+      box-shadow: none;
+    }
+    .stage.split .name {
+      left: 0.75rem;
+      bottom: 0.75rem;
+      max-width: calc(100% - 1.5rem);
+      padding: 0.125rem 0.5rem;
+      font-size: 0.8125rem;
+    }
   }
   .overlay {
     position: absolute;
@@ -395,6 +492,7 @@ export const videoCallStyles = css`
     right: 0.75rem;
   }
   .controls {
+    container: care-controls / inline-size;
     display: flex;
     flex-wrap: wrap;
     justify-content: center;
@@ -424,11 +522,15 @@ export const videoCallStyles = css`
   .control:hover:not(:disabled) {
     background: var(--_care-video-control-hover);
   }
-  .control[part='mute-button'][aria-pressed='true'],
-  .control[part='camera-button'][aria-pressed='false'],
-  .control[part='screen-share-button'][aria-pressed='true'] {
+  .control.active {
     background: var(--_care-video-control-active);
     color: var(--_care-video-on-control-active);
+  }
+  /* Too narrow for the split: the stage keeps the inset, so there is nothing to switch. */
+  @container care-controls (width < 40rem) {
+    .control.layout {
+      display: none;
+    }
   }
   .control.end {
     background: var(--_care-video-end);

@@ -1,6 +1,6 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { getLocalMedia, listMediaDevices, VideoSession, type TwilioVideo, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
-import { formatDuration } from './video-call.js';
+import { formatDuration } from '../format.js';
 
 /** Just enough of an event emitter for the fakes below. */
 class Emitter {
@@ -171,11 +171,11 @@ describe('VideoSession on Twilio (a fake twilio-video)', function () {
 });
 
 describe('formatDuration', () => {
-  it('is m:ss, minutes counting past the hour', () => {
+  it('is m:ss, then h:mm:ss from an hour on (the video timer, the call timer and the history list share it)', () => {
     expect(formatDuration(0)).to.equal('0:00');
-    expect(formatDuration(9.9)).to.equal('0:09');
     expect(formatDuration(61)).to.equal('1:01');
-    expect(formatDuration(3725)).to.equal('62:05');
+    expect(formatDuration(3599)).to.equal('59:59');
+    expect(formatDuration(3725)).to.equal('1:02:05');
     expect(formatDuration(-3)).to.equal('0:00');
   });
 });

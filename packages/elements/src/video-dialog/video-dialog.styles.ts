@@ -163,7 +163,7 @@ export const videoDialogStyles = css`
     }
   }
   @media (max-width: 600px) {
-    .stage {
+    .remote-tile {
       aspect-ratio: 3 / 4;
     }
   }

@@ -73,8 +73,17 @@ describe('care-video-dialog', function () {
     expect($<HTMLInputElement>('[part="join-link-input"]')!.value).to.equal(server.video.visits[0]!.visit.joinUrl);
     await waitUntil(() => $('[part="status"]')!.textContent!.includes('Waiting for Aroha Ngata to join'), 'waiting');
     expect($('[part="timer"]')!.textContent).to.equal('0:00');
-    expect($('[part="mute-button"]')!.getAttribute('aria-pressed')).to.equal('false');
-    expect($('[part="camera-button"]')!.getAttribute('aria-pressed')).to.equal('true');
+    // Labels say what pressing does; with a changing label, aria-pressed would contradict it.
+    for (const [part, label] of [
+      ['mute-button', 'Mute'],
+      ['camera-button', 'Turn camera off'],
+      ['screen-share-button', 'Share screen'],
+    ]) {
+      const button = $(`[part="${part}"]`)!;
+      expect(button.textContent!.trim(), part).to.equal(label);
+      expect(button.hasAttribute('aria-pressed'), part).to.be.false;
+      expect(button.classList.contains('active'), part).to.be.false;
+    }
     const local = $<HTMLVideoElement>('[part="local-video"]')!;
     await waitUntil(() => videoPlaying(local), 'own camera playing', { timeout: 5000 });
     expect(el.inCall).to.be.true;
@@ -114,6 +123,78 @@ describe('care-video-dialog', function () {
     }
   });
 
+  it('shows the patient and the practitioner side by side on a wide screen, or the practitioner inset, as chosen', async () => {
+    await setViewport({ width: 1280, height: 900 });
+    try {
+      const ctx = await setup();
+      const { el, $, server } = ctx;
+      await start(ctx);
+      await patientJoins(server, server.video.visits[0]!.visit.id);
+      const remote = $<HTMLVideoElement>('[part="remote-video"]')!;
+      const local = $<HTMLVideoElement>('[part="local-video"]')!;
+      await waitUntil(() => videoPlaying(remote), 'remote video playing', { timeout: 8000 });
+      expect($('[part="stage"]')!.textContent).to.contain('Aroha Ngata').and.to.contain('You');
+
+      let r = remote.getBoundingClientRect();
+      let l = local.getBoundingClientRect();
+      expect(Math.abs(r.width - l.width), 'equal widths').to.be.below(3);
+      expect(Math.abs(r.top - l.top), 'one row').to.be.below(1);
+      expect(l.left, 'no overlap').to.be.at.least(r.right);
+      expect(r.width, 'each a real half').to.be.above(250);
+
+      const layout = $<HTMLButtonElement>('[part="layout-button"]')!;
+      expect(layout.textContent!.trim()).to.equal('Picture in picture');
+      expect(layout.hasAttribute('aria-pressed')).to.be.false;
+      layout.click();
+      await el.updateComplete;
+      expect(layout.textContent!.trim()).to.equal('Side by side');
+      // Queried each time: the next call has videos of its own.
+      const inset = () => {
+        r = $('[part="remote-video"]')!.getBoundingClientRect();
+        l = $('[part="local-video"]')!.getBoundingClientRect();
+        return l.left >= r.left && l.right <= r.right && l.top >= r.top && l.bottom <= r.bottom && l.width < r.width / 2;
+      };
+      expect(inset(), 'local inset in the remote').to.be.true;
+
+      // The choice outlives the call: the next one starts inset too.
+      $<HTMLButtonElement>('[part="end-button"]')!.click();
+      await waitUntil(() => $('[part="summary"]'), 'summary');
+      el.hide();
+      await waitUntil(() => !$<CareDialog>('care-dialog')!.open, 'closed');
+      el.open = true;
+      await el.updateComplete;
+      await start(ctx);
+      expect($('[part="layout-button"]')!.textContent!.trim()).to.equal('Side by side');
+      expect(inset(), 'inset in the next call').to.be.true;
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
+  });
+
+  it('keeps the practitioner inset on a phone, with nothing reaching off the screen', async () => {
+    await setViewport({ width: 400, height: 800 });
+    try {
+      const ctx = await setup();
+      await start(ctx);
+      const remote = ctx.$('[part="remote-video"]')!.getBoundingClientRect();
+      const local = ctx.$('[part="local-video"]')!.getBoundingClientRect();
+      expect(local.left >= remote.left && local.right <= remote.right && local.bottom <= remote.bottom, 'local inset in the remote').to.be.true;
+      // Too narrow for side by side, so no button to ask for it.
+      expect(getComputedStyle(ctx.$('[part="layout-button"]')!).display).to.equal('none');
+      const dialogRoot = ctx.$('care-dialog')!.shadowRoot!;
+      const offScreen = [...ctx.root.querySelectorAll('*'), ...dialogRoot.querySelectorAll('*')]
+        .filter((e) => {
+          const box = e.getBoundingClientRect();
+          return box.width > 0 && (box.left < -0.5 || box.right > 400.5);
+        })
+        .map((e) => e.getAttribute('part') ?? e.localName);
+      expect(offScreen, 'elements reaching past the screen').to.deep.equal([]);
+      expect(document.documentElement.scrollWidth).to.be.at.most(400);
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
+  });
+
   it('shows the patient large once they join, with a running timer, and toggles mute and camera', async () => {
     const ctx = await setup();
     const { $, server } = ctx;
@@ -127,13 +208,21 @@ describe('care-video-dialog', function () {
     const mute = $<HTMLButtonElement>('[part="mute-button"]')!;
     mute.click();
     await ctx.el.updateComplete;
-    expect(mute.getAttribute('aria-pressed')).to.equal('true');
+    expect(mute.textContent!.trim()).to.equal('Unmute');
+    expect(mute.classList.contains('active'), 'shown as on').to.be.true;
+    expect(mute.hasAttribute('aria-pressed')).to.be.false;
     await waitUntil(() => patient.remoteMedia.audio === false, 'patient told of mute');
     const camera = $<HTMLButtonElement>('[part="camera-button"]')!;
     camera.click();
     await ctx.el.updateComplete;
-    expect(camera.getAttribute('aria-pressed')).to.equal('false');
+    expect(camera.textContent!.trim()).to.equal('Turn camera on');
+    expect(camera.classList.contains('active'), 'shown as off').to.be.true;
+    expect(camera.hasAttribute('aria-pressed')).to.be.false;
     await waitUntil(() => patient.remoteMedia.video === false, 'patient told camera off');
+    mute.click();
+    await ctx.el.updateComplete;
+    expect(mute.textContent!.trim()).to.equal('Mute');
+    expect(mute.classList.contains('active')).to.be.false;
     patient.setMicrophoneEnabled(false);
     await waitUntil(() => $('.badge.remote-muted'), 'practitioner sees the patient muted');
 
@@ -167,6 +256,45 @@ describe('care-video-dialog', function () {
     await start(optedOut);
     expect(optedOut.$<HTMLButtonElement>('[part="send-link-button"]')!.disabled).to.be.true;
     expect(optedOut.$('[part="join-link"]')!.textContent).to.contain('Opted out of SMS');
+  });
+
+  it('copies the link the old way when the Clipboard API is refused, or says to copy it by hand', async () => {
+    const ctx = await setup();
+    await start(ctx);
+    const input = ctx.$<HTMLInputElement>('[part="join-link-input"]')!;
+    const commands: string[] = [];
+    let copyWorks = true;
+    const clipboard = Object.getOwnPropertyDescriptor(Navigator.prototype, 'clipboard')!;
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError')) },
+    });
+    // Headless Chromium answers execCommand('copy') from a script's click with false; a person's click copies.
+    Object.defineProperty(document, 'execCommand', {
+      configurable: true,
+      value: (command: string) => {
+        // What would be copied is what is selected when the command runs.
+        commands.push(`${command}:${input.value.slice(input.selectionStart!, input.selectionEnd!)}`);
+        return copyWorks;
+      },
+    });
+    try {
+      const url = ctx.server.video.visits[0]!.visit.joinUrl;
+      ctx.$<HTMLButtonElement>('[part="copy-button"]')!.click();
+      await waitUntil(() => ctx.$('.link-status')?.textContent?.includes('Link copied'), 'copied the old way');
+      expect(commands).to.deep.equal([`copy:${url}`]);
+
+      copyWorks = false;
+      ctx.$<HTMLButtonElement>('[part="copy-button"]')!.click();
+      await waitUntil(() => ctx.$('[part="join-link"] [role="alert"]'), 'told to copy by hand');
+      expect(ctx.$('[part="join-link"] [role="alert"]')!.textContent).to.contain('The link could not be copied. Select it and copy it yourself.');
+      expect(ctx.root.activeElement, 'the link is focused').to.equal(input);
+      expect(input.value.slice(input.selectionStart!, input.selectionEnd!), 'and selected, ready to copy').to.equal(url);
+    } finally {
+      delete (document as { execCommand?: unknown }).execCommand;
+      delete (navigator as { clipboard?: unknown }).clipboard;
+      Object.defineProperty(Navigator.prototype, 'clipboard', clipboard);
+    }
   });
 
   it('asks before closing during a call: Keep call keeps it, End call ends it and reports the logged visit', async () => {
@@ -207,6 +335,17 @@ describe('care-video-dialog', function () {
     await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Done', 'focus on Done');
     const session = ctx.el.shadowRoot!.querySelector('video[part="local-video"]');
     expect(session, 'the stage is gone').to.be.null;
+  });
+
+  it('shows a visit past the hour as h:mm:ss, like the call history', async () => {
+    const ctx = await setup();
+    await start(ctx);
+    // The fake server times the visit from its entry's creation: make it 65 minutes ago.
+    const visit = ctx.server.video.visits[0]!;
+    visit.entry = { ...visit.entry, createdAt: new Date(Date.now() - 65 * 60_000).toISOString() };
+    ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="summary"] .duration'), 'summary');
+    expect(ctx.$('[part="summary"] .duration')!.textContent).to.equal('1:05:00');
   });
 
   it('explains a blocked camera and lets the practitioner try again', async () => {

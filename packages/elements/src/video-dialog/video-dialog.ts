@@ -8,7 +8,17 @@ import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-ev
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, smsIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
-import { formatDuration, keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import { formatDuration } from '../format.js';
+import {
+  keepVideosPlaying,
+  mediaErrorText,
+  renderControls,
+  renderDevicePickers,
+  renderStage,
+  VideoCallController,
+  videoCallStyles,
+  type StageLayout,
+} from '../internal/video-call.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
@@ -27,10 +37,11 @@ const COPIED_MS = 4000;
  * @tagname care-video-dialog
  * @summary Run a video visit with a patient: choose the patient, start the
  * call, share the join link (copy it, or text it), then talk face to face —
- * the patient large, yourself small — with mute, camera, screen sharing,
- * camera and microphone switching, and a running timer. Ending the call logs
- * the visit and its duration in the correspondence history. Closing the dialog
- * during a call asks first; `hide()` closes it at once and ends the call.
+ * the patient and yourself side by side, or the patient large and yourself
+ * small — with mute, camera, screen sharing, camera and microphone switching,
+ * and a running timer. Ending the call logs the visit and its duration in the
+ * correspondence history. Closing the dialog during a call asks first;
+ * `hide()` closes it at once and ends the call.
  *
  * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
  * `twilio-video` is loaded only when the first Twilio visit starts; on the
@@ -43,12 +54,13 @@ const COPIED_MS = 4000;
  * @csspart status - The call state: waiting for the patient, patient joined, reconnecting.
  * @csspart stage - The video area.
  * @csspart remote-video - The patient's video.
- * @csspart local-video - The practitioner's own camera (or shared screen), small.
- * @csspart timer - The m:ss call timer.
+ * @csspart local-video - The practitioner's own camera (or shared screen), beside the patient's or small in its corner.
+ * @csspart timer - The call timer (m:ss, h:mm:ss from an hour on).
  * @csspart controls - The row of call controls.
- * @csspart mute-button - Mute toggle (`aria-pressed` true while muted).
- * @csspart camera-button - Camera toggle (`aria-pressed` true while the camera is on).
- * @csspart screen-share-button - Screen sharing toggle.
+ * @csspart mute-button - Mute toggle; its label says what pressing does (Mute, Unmute), and it has the class `active` while muted.
+ * @csspart camera-button - Camera toggle (Turn camera off, Turn camera on); class `active` while the camera is off.
+ * @csspart screen-share-button - Screen sharing toggle (Share screen, Stop sharing); class `active` while sharing.
+ * @csspart layout-button - Switches the stage between side by side and picture in picture; hidden when the stage is too narrow for side by side.
  * @csspart end-button - End call.
  * @csspart devices - The camera and microphone pickers.
  * @csspart camera-select - The camera picker.
@@ -84,6 +96,8 @@ export class CareVideoDialog extends PatientDialogElement {
   @state() private linkStatus: LinkStatus = null;
   @state() private entry: CorrespondenceEntry | null = null;
   @state() private endReason: VideoSessionEndedEvent['reason'] | null = null;
+  /** Side by side or picture in picture: kept across calls for as long as the element lives. */
+  @state() private stageLayout: StageLayout = 'split';
 
   private readonly call = new VideoCallController(this, (event) => void this.onSessionEnded(event));
   private copiedTimer: ReturnType<typeof setTimeout> | null = null;
@@ -400,12 +414,19 @@ export class CareVideoDialog extends PatientDialogElement {
           <p class="call-status ${state ?? ''}" part="status" role="status">${this.statusText()}</p>
           ${renderStage(this.call, {
             remoteLabel: msg(str`${name}'s video`),
+            remoteName: name,
             overlay,
             remoteMuted: state === 'connected' && !(session?.remoteMedia.audio ?? true),
             remoteCameraOff: state === 'connected' && !(session?.remoteMedia.video ?? true),
             showTimer: true,
+            layout: this.stageLayout,
           })}
-          ${renderControls(this.call, { screenShare: true, endLabel: msg('End call'), onEnd: () => void this.endCall() })}
+          ${renderControls(this.call, {
+            screenShare: true,
+            endLabel: msg('End call'),
+            onEnd: () => void this.endCall(),
+            layout: { current: this.stageLayout, onChange: (layout) => (this.stageLayout = layout) },
+          })}
           ${this.call.deviceError
             ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>`
             : nothing}

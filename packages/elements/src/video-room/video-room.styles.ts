@@ -143,19 +143,20 @@ export const videoRoomStyles = css`
   }
   /* A phone held upright: a tall stage, big touch targets. */
   @media (max-width: 600px) and (orientation: portrait) {
-    .stage {
+    .remote-tile {
       aspect-ratio: 3 / 4;
       max-height: 68dvh;
     }
-    .local {
+    .local-tile {
       width: 32%;
       aspect-ratio: 3 / 4;
     }
     .preview-frame {
       aspect-ratio: 3 / 4;
     }
+    /* Sized by their labels, then sharing the rest: "Turn camera off" needs more room than "Mute". */
     .control {
-      flex: 1;
+      flex: 1 1 auto;
       min-width: 0;
     }
   }

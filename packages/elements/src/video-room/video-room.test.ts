@@ -71,11 +71,23 @@ describe('care-video-room', function () {
     await waitUntil(() => practitioner.state === 'connected');
 
     const mute = ctx.$<HTMLButtonElement>('[part="mute-button"]')!;
+    const camera = ctx.$<HTMLButtonElement>('[part="camera-button"]')!;
+    expect(mute.textContent!.trim()).to.equal('Mute');
+    expect(camera.textContent!.trim()).to.equal('Turn camera off');
     mute.click();
     await ctx.el.updateComplete;
-    expect(mute.getAttribute('aria-pressed')).to.equal('true');
+    // The label says what pressing does; aria-pressed as well would contradict it.
+    expect(mute.textContent!.trim()).to.equal('Unmute');
+    expect(mute.classList.contains('active'), 'shown as on').to.be.true;
+    expect(mute.hasAttribute('aria-pressed')).to.be.false;
     await waitUntil(() => practitioner.remoteMedia.audio === false, 'clinician told');
+    camera.click();
+    await ctx.el.updateComplete;
+    expect(camera.textContent!.trim()).to.equal('Turn camera on');
+    expect(camera.hasAttribute('aria-pressed')).to.be.false;
+    await waitUntil(() => practitioner.remoteMedia.video === false, 'clinician told camera off');
     expect(ctx.$('[part="screen-share-button"]'), 'no screen sharing for patients').to.be.null;
+    expect(ctx.$('[part="layout-button"]'), 'the patient keeps the clinician large').to.be.null;
 
     const ended = oneEvent(ctx.el, 'care-video-ended') as unknown as Promise<CareVideoEndedEvent>;
     ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();

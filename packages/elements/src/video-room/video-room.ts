@@ -45,10 +45,10 @@ type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'fai
  * @csspart stage - The video area.
  * @csspart remote-video - The clinician's video.
  * @csspart local-video - The patient's own camera, small.
- * @csspart timer - The m:ss call timer.
+ * @csspart timer - The call timer (m:ss, h:mm:ss from an hour on).
  * @csspart controls - Mute, camera, leave.
- * @csspart mute-button - Mute toggle (`aria-pressed` true while muted).
- * @csspart camera-button - Camera toggle (`aria-pressed` true while the camera is on).
+ * @csspart mute-button - Mute toggle; its label says what pressing does (Mute, Unmute), and it has the class `active` while muted.
+ * @csspart camera-button - Camera toggle (Turn camera off, Turn camera on); class `active` while the camera is off.
  * @csspart end-button - Leave.
  * @csspart error - Why something failed (camera blocked, link invalid or over).
  * @csspart notice - The view after the visit (ended, left, moved to another device).
@@ -331,10 +331,13 @@ export class CareVideoRoom extends LitElement {
       <p class="call-status ${state ?? ''}" part="status" role="status">${status}</p>
       ${renderStage(this.call, {
         remoteLabel: msg(str`${who}'s video`),
+        remoteName: who,
         overlay,
         remoteMuted: state === 'connected' && !(session?.remoteMedia.audio ?? true),
         remoteCameraOff: state === 'connected' && !(session?.remoteMedia.video ?? true),
         showTimer: state === 'connected',
+        // A patient most often joins from a phone, where the clinician large is what matters.
+        layout: 'inset',
       })}
       ${renderControls(this.call, { screenShare: false, endLabel: msg('Leave'), onEnd: () => this.leave() })}
       ${this.call.deviceError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>` : nothing}
