@@ -1,5 +1,5 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { CareDialog } from '../dialog/dialog.js';
 import type { CareSmsSentEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
@@ -63,6 +63,26 @@ describe('care-sms-dialog', () => {
     expect(deepActiveElement()?.textContent?.trim()).to.equal('Done');
     await animationsDone();
     await expect(el).to.be.accessible();
+  });
+
+  it('gives its buttons and the close button fingertip size on a touch screen', async () => {
+    const heights = async () => {
+      const { el, root, send } = await setup('pat-1');
+      await animationsDone();
+      const close = root.querySelector('care-dialog')!.shadowRoot!.querySelector('.close')!;
+      const sizes = [send().getBoundingClientRect().height, close.getBoundingClientRect().height, close.getBoundingClientRect().width];
+      el.remove();
+      return sizes;
+    };
+    expect(matchMedia('(pointer: coarse)').matches, 'a mouse to begin with').to.be.false;
+    expect((await heights()).every((size) => size >= 40 && size < 44), 'with a mouse, 40 px').to.be.true;
+    await executeServerCommand('emulate-touch', { enabled: true });
+    try {
+      expect(matchMedia('(pointer: coarse)').matches, 'touch emulated').to.be.true;
+      for (const size of await heights()) expect(size).to.be.at.least(44);
+    } finally {
+      await executeServerCommand('emulate-touch', { enabled: false });
+    }
   });
 
   it('counts characters out of what the message’s segments hold', async () => {

@@ -8,6 +8,7 @@ import { alertIcon, smsIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { base } from '../styles/shared.js';
+import { touchTargets } from '../styles/touch.js';
 import { tokens } from '../styles/tokens.js';
 import { smsDialogStyles } from './sms-dialog.styles.js';
 
@@ -40,7 +41,7 @@ const MAX_LENGTH = 1600;
  */
 @localized()
 export class CareSmsDialog extends PatientDialogElement {
-  static override styles = [tokens, base, smsDialogStyles];
+  static override styles = [tokens, base, smsDialogStyles, touchTargets];
 
   @state() private body = '';
   @state() private sending = false;

@@ -19,6 +19,7 @@ import { checkIcon } from '../dialog-icons.js';
 import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
+import { touchTargets } from '../styles/touch.js';
 import { tokens } from '../styles/tokens.js';
 import { videoTokens } from '../styles/video-tokens.js';
 import { videoRoomStyles } from './video-room.styles.js';
@@ -62,7 +63,7 @@ type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'fai
  */
 @localized()
 export class CareVideoRoom extends LitElement {
-  static override styles = [tokens, videoTokens, base, videoCallStyles, videoRoomStyles];
+  static override styles = [tokens, videoTokens, base, videoCallStyles, videoRoomStyles, touchTargets];
 
   /** Origin of the CareComms server; the page's own origin when empty. */
   @property({ attribute: 'base-url' }) baseUrl = '';
