@@ -62,6 +62,8 @@ const videoPlaying = (video: HTMLVideoElement) => video.videoWidth > 0 && !video
 describe('care-video-dialog', function () {
   // Real camera, microphone and WebRTC (fake devices): slower than the other elements' tests.
   this.timeout(90_000);
+  // Tests that size the window put it back to the runner's 800×600.
+  afterEach(() => setViewport({ width: 800, height: 600 }));
 
   it('starts a visit for the chosen patient: waiting state, join link, timer, controls', async () => {
     const ctx = await setup();
@@ -95,104 +97,88 @@ describe('care-video-dialog', function () {
   it('keeps the invitation and device pickers inside their column on a wide screen', async () => {
     // Wide enough for the call view's two columns (the video, then an 18rem side column).
     await setViewport({ width: 1280, height: 900 });
-    try {
-      const ctx = await setup();
-      await start(ctx);
-      const side = ctx.$('.side')!;
-      await waitUntil(() => side.querySelectorAll('select option').length >= 2, 'camera and microphone listed');
-      expect(getComputedStyle(ctx.$('.call')!).gridTemplateColumns.split(' ')).to.have.length(2);
-      const edge = side.getBoundingClientRect().right;
-      const beyond = [...side.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > edge + 0.5).map((e) => e.localName);
-      expect(beyond, 'elements reaching past the side column').to.deep.equal([]);
-    } finally {
-      await setViewport({ width: 800, height: 600 });
-    }
+    const ctx = await setup();
+    await start(ctx);
+    const side = ctx.$('.side')!;
+    await waitUntil(() => side.querySelectorAll('select option').length >= 2, 'camera and microphone listed');
+    expect(getComputedStyle(ctx.$('.call')!).gridTemplateColumns.split(' ')).to.have.length(2);
+    const edge = side.getBoundingClientRect().right;
+    const beyond = [...side.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > edge + 0.5).map((e) => e.localName);
+    expect(beyond, 'elements reaching past the side column').to.deep.equal([]);
   });
 
   it('stays a full-screen sheet on a phone during a call', async () => {
     await setViewport({ width: 400, height: 800 });
-    try {
-      const ctx = await setup();
-      await start(ctx);
-      const dialog = ctx.$('care-dialog')!.shadowRoot!.querySelector('dialog')!;
-      await Promise.all(dialog.getAnimations().map((a) => a.finished));
-      const box = dialog.getBoundingClientRect();
-      expect([box.left, box.top, box.width, box.height]).to.deep.equal([0, 0, 400, 800]);
-    } finally {
-      await setViewport({ width: 800, height: 600 });
-    }
+    const ctx = await setup();
+    await start(ctx);
+    const dialog = ctx.$('care-dialog')!.shadowRoot!.querySelector('dialog')!;
+    await Promise.all(dialog.getAnimations().map((a) => a.finished));
+    const box = dialog.getBoundingClientRect();
+    expect([box.left, box.top, box.width, box.height]).to.deep.equal([0, 0, 400, 800]);
   });
 
   it('shows the patient and the practitioner side by side on a wide screen, or the practitioner inset, as chosen', async () => {
     await setViewport({ width: 1280, height: 900 });
-    try {
-      const ctx = await setup();
-      const { el, $, server } = ctx;
-      await start(ctx);
-      await patientJoins(server, server.video.visits[0]!.visit.id);
-      const remote = $<HTMLVideoElement>('[part="remote-video"]')!;
-      const local = $<HTMLVideoElement>('[part="local-video"]')!;
-      await waitUntil(() => videoPlaying(remote), 'remote video playing', { timeout: 8000 });
-      expect($('[part="stage"]')!.textContent).to.contain('Aroha Ngata').and.to.contain('You');
+    const ctx = await setup();
+    const { el, $, server } = ctx;
+    await start(ctx);
+    await patientJoins(server, server.video.visits[0]!.visit.id);
+    const remote = $<HTMLVideoElement>('[part="remote-video"]')!;
+    const local = $<HTMLVideoElement>('[part="local-video"]')!;
+    await waitUntil(() => videoPlaying(remote), 'remote video playing', { timeout: 8000 });
+    expect($('[part="stage"]')!.textContent).to.contain('Aroha Ngata').and.to.contain('You');
 
-      let r = remote.getBoundingClientRect();
-      let l = local.getBoundingClientRect();
-      expect(Math.abs(r.width - l.width), 'equal widths').to.be.below(3);
-      expect(Math.abs(r.top - l.top), 'one row').to.be.below(1);
-      expect(l.left, 'no overlap').to.be.at.least(r.right);
-      expect(r.width, 'each a real half').to.be.above(250);
+    let r = remote.getBoundingClientRect();
+    let l = local.getBoundingClientRect();
+    expect(Math.abs(r.width - l.width), 'equal widths').to.be.below(3);
+    expect(Math.abs(r.top - l.top), 'one row').to.be.below(1);
+    expect(l.left, 'no overlap').to.be.at.least(r.right);
+    expect(r.width, 'each a real half').to.be.above(250);
 
-      const layout = $<HTMLButtonElement>('[part="layout-button"]')!;
-      expect(layout.textContent!.trim()).to.equal('Picture in picture');
-      expect(layout.hasAttribute('aria-pressed')).to.be.false;
-      layout.click();
-      await el.updateComplete;
-      expect(layout.textContent!.trim()).to.equal('Side by side');
-      // Queried each time: the next call has videos of its own.
-      const inset = () => {
-        r = $('[part="remote-video"]')!.getBoundingClientRect();
-        l = $('[part="local-video"]')!.getBoundingClientRect();
-        return l.left >= r.left && l.right <= r.right && l.top >= r.top && l.bottom <= r.bottom && l.width < r.width / 2;
-      };
-      expect(inset(), 'local inset in the remote').to.be.true;
+    const layout = $<HTMLButtonElement>('[part="layout-button"]')!;
+    expect(layout.textContent!.trim()).to.equal('Picture in picture');
+    expect(layout.hasAttribute('aria-pressed')).to.be.false;
+    layout.click();
+    await el.updateComplete;
+    expect(layout.textContent!.trim()).to.equal('Side by side');
+    // Queried each time: the next call has videos of its own.
+    const inset = () => {
+      r = $('[part="remote-video"]')!.getBoundingClientRect();
+      l = $('[part="local-video"]')!.getBoundingClientRect();
+      return l.left >= r.left && l.right <= r.right && l.top >= r.top && l.bottom <= r.bottom && l.width < r.width / 2;
+    };
+    expect(inset(), 'local inset in the remote').to.be.true;
 
-      // The choice outlives the call: the next one starts inset too.
-      $<HTMLButtonElement>('[part="end-button"]')!.click();
-      await waitUntil(() => $('[part="summary"]'), 'summary');
-      el.hide();
-      await waitUntil(() => !$<CareDialog>('care-dialog')!.open, 'closed');
-      el.open = true;
-      await el.updateComplete;
-      await start(ctx);
-      expect($('[part="layout-button"]')!.textContent!.trim()).to.equal('Side by side');
-      expect(inset(), 'inset in the next call').to.be.true;
-    } finally {
-      await setViewport({ width: 800, height: 600 });
-    }
+    // The choice outlives the call: the next one starts inset too.
+    $<HTMLButtonElement>('[part="end-button"]')!.click();
+    await waitUntil(() => $('[part="summary"]'), 'summary');
+    el.hide();
+    await waitUntil(() => !$<CareDialog>('care-dialog')!.open, 'closed');
+    el.open = true;
+    await el.updateComplete;
+    await start(ctx);
+    expect($('[part="layout-button"]')!.textContent!.trim()).to.equal('Side by side');
+    expect(inset(), 'inset in the next call').to.be.true;
   });
 
   it('keeps the practitioner inset on a phone, with nothing reaching off the screen', async () => {
     await setViewport({ width: 400, height: 800 });
-    try {
-      const ctx = await setup();
-      await start(ctx);
-      const remote = ctx.$('[part="remote-video"]')!.getBoundingClientRect();
-      const local = ctx.$('[part="local-video"]')!.getBoundingClientRect();
-      expect(local.left >= remote.left && local.right <= remote.right && local.bottom <= remote.bottom, 'local inset in the remote').to.be.true;
-      // Too narrow for side by side, so no button to ask for it.
-      expect(getComputedStyle(ctx.$('[part="layout-button"]')!).display).to.equal('none');
-      const dialogRoot = ctx.$('care-dialog')!.shadowRoot!;
-      const offScreen = [...ctx.root.querySelectorAll('*'), ...dialogRoot.querySelectorAll('*')]
-        .filter((e) => {
-          const box = e.getBoundingClientRect();
-          return box.width > 0 && (box.left < -0.5 || box.right > 400.5);
-        })
-        .map((e) => e.getAttribute('part') ?? e.localName);
-      expect(offScreen, 'elements reaching past the screen').to.deep.equal([]);
-      expect(document.documentElement.scrollWidth).to.be.at.most(400);
-    } finally {
-      await setViewport({ width: 800, height: 600 });
-    }
+    const ctx = await setup();
+    await start(ctx);
+    const remote = ctx.$('[part="remote-video"]')!.getBoundingClientRect();
+    const local = ctx.$('[part="local-video"]')!.getBoundingClientRect();
+    expect(local.left >= remote.left && local.right <= remote.right && local.bottom <= remote.bottom, 'local inset in the remote').to.be.true;
+    // Too narrow for side by side, so no button to ask for it.
+    expect(getComputedStyle(ctx.$('[part="layout-button"]')!).display).to.equal('none');
+    const dialogRoot = ctx.$('care-dialog')!.shadowRoot!;
+    const offScreen = [...ctx.root.querySelectorAll('*'), ...dialogRoot.querySelectorAll('*')]
+      .filter((e) => {
+        const box = e.getBoundingClientRect();
+        return box.width > 0 && (box.left < -0.5 || box.right > 400.5);
+      })
+      .map((e) => e.getAttribute('part') ?? e.localName);
+    expect(offScreen, 'elements reaching past the screen').to.deep.equal([]);
+    expect(document.documentElement.scrollWidth).to.be.at.most(400);
   });
 
   it('shows the patient large once they join, with a running timer, and toggles mute and camera', async () => {
