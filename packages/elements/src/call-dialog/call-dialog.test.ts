@@ -195,7 +195,9 @@ describe('care-call-dialog', () => {
     session.answer();
     await el.updateComplete;
     const dialog = root.querySelector<CareDialog>('care-dialog')!;
-    part('end-button')!.focus();
+    const notes = root.querySelector('textarea')!;
+    notes.focus();
+    await sendKeys({ type: 'BP 120/80' });
     await sendKeys({ press: 'Escape' });
     await el.updateComplete;
     expect(el.open, 'still open').to.be.true;
@@ -204,14 +206,16 @@ describe('care-call-dialog', () => {
     expect(confirm.getAttribute('role')).to.equal('alertdialog');
     expect(confirm.textContent).to.contain('End the call?');
     expect(confirm.textContent).to.contain('Closing this window hangs up on Aroha Ngata.');
-    await waitUntil(() => deepActiveElement()?.textContent?.includes('End call and close'), 'focus on the confirmation');
+    // Focus on the safe answer: Escape then Enter keeps the call, and focus goes back to the notes.
+    await waitUntil(() => deepActiveElement()?.textContent?.includes('Keep talking'), 'focus on Keep talking');
     await animationsDone();
     await expect(el).to.be.accessible();
-
-    [...confirm.querySelectorAll('button')].find((b) => b.textContent!.includes('Keep talking'))!.click();
+    await sendKeys({ press: 'Enter' });
     await el.updateComplete;
     expect(part('confirm')).to.be.null;
     expect(session.ended).to.be.false;
+    await waitUntil(() => deepActiveElement() === notes, 'focus back in the notes');
+    expect(notes.value).to.equal('BP 120/80');
 
     root.querySelector<CareDialog>('care-dialog')!.requestClose('close-button');
     await el.updateComplete;

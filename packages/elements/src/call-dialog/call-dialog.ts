@@ -75,6 +75,8 @@ export class CareCallDialog extends PatientDialogElement {
   @state() private notesState: NotesState = 'idle';
   @state() private holdBusy = false;
   @state() private confirmingClose = false;
+  /** What had focus when closing was asked for, to go back to if the call is kept. */
+  private focusBeforeConfirm: HTMLElement | null = null;
   @state() private now = Date.now();
 
   private clock: ReturnType<typeof setInterval> | null = null;
@@ -308,8 +310,10 @@ export class CareCallDialog extends PatientDialogElement {
       return;
     }
     event.preventDefault();
+    this.focusBeforeConfirm = (this.renderRoot as ShadowRoot).activeElement as HTMLElement | null;
     this.confirmingClose = true;
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~="confirm"] button.danger')?.focus());
+    // Focus on the safe answer: Esc then Enter (a practitioner typing notes) must not hang up on the patient.
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~="confirm"] .keep')?.focus());
   }
 
   private async endAndClose(): Promise<void> {
@@ -319,7 +323,12 @@ export class CareCallDialog extends PatientDialogElement {
 
   private keepTalking(): void {
     this.confirmingClose = false;
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~="end-button"]')?.focus());
+    // Back where the practitioner was (the notes, a control), not on End call, where one more Enter would hang up.
+    const previous = this.focusBeforeConfirm;
+    this.focusBeforeConfirm = null;
+    void this.updateComplete.then(() =>
+      (previous?.isConnected ? previous : this.renderRoot.querySelector<HTMLElement>('[part~="mute-button"]'))?.focus(),
+    );
   }
 
   private callAgain(): void {
@@ -475,7 +484,7 @@ export class CareCallDialog extends PatientDialogElement {
       <p class="confirm-title" id="confirm-title">${msg('End the call?')}</p>
       <p id="confirm-text">${msg(str`Closing this window hangs up on ${patient.name}.`)}</p>
       <div class="confirm-actions">
-        <button class="button" type="button" @click=${this.keepTalking}>${msg('Keep talking')}</button>
+        <button class="button keep" type="button" @click=${this.keepTalking}>${msg('Keep talking')}</button>
         <button class="button danger" type="button" @click=${this.endAndClose}>${hangUpIcon}${msg('End call and close')}</button>
       </div>
     </div>`;
