@@ -213,14 +213,11 @@ export const correspondenceListStyles = css`
   .contact {
     overflow-wrap: anywhere;
   }
+  /* Whole, never clamped: a patient's question in the last lines of a long text must not hide behind an ellipsis. */
   .body {
     flex: 1 1 100%;
     margin: 0;
     white-space: pre-wrap;
-    display: -webkit-box;
-    -webkit-box-orient: vertical;
-    -webkit-line-clamp: 4;
-    overflow: hidden;
   }
   .recording {
     color: var(--_care-color-danger);

@@ -54,6 +54,19 @@ describe('care-correspondence-list', () => {
     expect(body.querySelector('b')).to.be.null;
   });
 
+  it('shows a long message whole, its last lines included', async () => {
+    await setViewport({ width: 400, height: 800 });
+    const entries = makeEntries(3);
+    const long = `${'The tablets are not helping with the headaches I have had since Tuesday. '.repeat(18)}Is the medication safe now that I am pregnant?`;
+    entries[0] = { ...entries[0]!, channel: 'sms', body: long };
+    const { rows } = await setup({ entries });
+    await waitUntil(() => rows().length === 3);
+    const body = rows()[0]!.querySelector<HTMLElement>('[part="body"]')!;
+    expect(body.textContent).to.equal(long);
+    expect(body.scrollHeight, 'nothing hidden below the last visible line').to.be.at.most(body.clientHeight + 1);
+    expect(body.getBoundingClientRect().height / parseFloat(getComputedStyle(body).lineHeight)).to.be.greaterThan(10);
+  });
+
   it('says why a message failed, in plain words, when the server gives a reason', async () => {
     const [failed, undelivered, delivered] = makeEntries(3).map((e) => ({ ...e, channel: 'sms' as const }));
     const entries = [
