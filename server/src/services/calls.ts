@@ -317,7 +317,8 @@ export class CallService {
       const patient = await patientService.requireVisible(key, patientId, trx);
       const phone = patient.phone ? toE164(patient.phone) : null;
       if (!phone) throw unprocessable('no_phone', 'The patient has no phone number to call');
-      if (patient.opted_out) throw conflict('opted_out', 'The patient has opted out of contact from the clinic (replied STOP); they can opt back in by replying START');
+      // STOP opts a number out of texts, as carriers and Twilio define it, not out of the clinic's calls:
+      // a patient who stopped reminders may still need a call about a result.
       const tenant = await tenants.findById(key.tenantId, trx);
       if (!tenant) throw notFound('Patient');
       const entry = await correspondenceService.create(

@@ -263,11 +263,13 @@ describe('care-call-dialog', () => {
     expect(server.calls.calls.get(session.call.id)!.entry.notes).to.equal('Discussed dosage; call back Friday');
   });
 
-  it('will not call a patient who opted out or has no number', async () => {
+  it('calls a patient who opted out of texts, and will not call one with no number', async () => {
+    // STOP stops texts, not calls: the picker says so, and the call can start.
     const optedOut = await setup('pat-3');
     await optedOut.pickerReady();
-    expect(optedOut.root.querySelector('[role="alert"]')!.textContent).to.contain('Chloé Dubois has opted out');
-    expect(optedOut.part('start-button')!.disabled).to.be.true;
+    expect(optedOut.picker.shadowRoot!.querySelector('[part="opted-out"]')!.textContent).to.contain('Opted out of SMS');
+    expect(optedOut.root.querySelector('[role="alert"]')).to.be.null;
+    expect(optedOut.part('start-button')!.disabled).to.be.false;
     await animationsDone();
     await expect(optedOut.el).to.be.accessible();
     const noPhone = await setup('pat-4');

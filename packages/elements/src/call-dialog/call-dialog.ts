@@ -154,7 +154,6 @@ export class CareCallDialog extends PatientDialogElement {
   private blocker(): string | null {
     const patient = this.patient;
     if (!patient) return null;
-    if (patient.optedOut) return msg(str`${patient.name} has opted out of contact from the clinic (replied STOP), so they cannot be called from here.`);
     if (!patient.phone) return msg(str`${patient.name} has no phone number on file.`);
     return null;
   }
@@ -178,8 +177,6 @@ export class CareCallDialog extends PatientDialogElement {
     }
     if (error instanceof CareApiError) {
       switch (error.code) {
-        case 'opted_out':
-          return msg('This patient has opted out of contact from the clinic, so the call was not placed.');
         case 'no_phone':
           return msg('This patient has no phone number on file, so the call was not placed.');
         case 'voice_unavailable':

@@ -97,7 +97,6 @@ export class FakeCalls {
   private start(patientId: string): Response {
     const patient = this.patients().find((p) => p.id === patientId);
     if (!patient) return problem(404, 'not_found', 'Patient not found');
-    if (patient.optedOut) return problem(409, 'opted_out', 'The patient has opted out.');
     if (!patient.phone) return problem(422, 'no_phone', 'The patient has no phone number to call');
     const id = `call-${++this.counter}`;
     const entry = newEntry({
