@@ -1,4 +1,4 @@
-import { LitElement, html } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import type { Patient } from '@carecomms/core';
@@ -6,6 +6,7 @@ import type { CareClient } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
 import type { CareDialog } from '../dialog/dialog.js';
 import type { CarePatientChangeEvent } from '../dialog-events.js';
+import type { CarePatientPicker } from '../patient-picker/patient-picker.js';
 
 /**
  * What the SMS, call and video dialogs share: the client from `<care-comms>`,
@@ -26,7 +27,15 @@ export abstract class PatientDialogElement extends LitElement {
   /** The patient chosen in the dialog's picker. */
   @state() protected patient: Patient | null = null;
 
+  /**
+   * What the picker starts from: `patient-id`, then the patient chosen. A
+   * picker drawn afresh (after Send another, or when a call ends) shows the
+   * patient the dialog is still for, rather than being empty.
+   */
+  @state() private pickerValue = '';
+
   @query('care-dialog') protected dialog!: CareDialog;
+  @query('care-patient-picker') private picker!: CarePatientPicker | null;
 
   /** Opens the dialog. */
   show(): void {
@@ -38,19 +47,37 @@ export abstract class PatientDialogElement extends LitElement {
     this.open = false;
   }
 
-  /** A patient was picked; subclasses also clear what belonged to the one before. */
-  protected onPatientChange(event: CarePatientChangeEvent): void {
-    this.patient = event.patient;
+  /**
+   * Here rather than in `willUpdate()` and `updated()`, which the dialogs
+   * override. Opening reloads the chosen patient: whether they may be texted
+   * or called changes while the dialog is closed (STOP and START arrive by SMS).
+   */
+  protected override update(changed: PropertyValues<this>): void {
+    if (changed.has('patientId')) this.pickerValue = this.patientId;
+    super.update(changed);
+    if (changed.has('open') && this.open) void this.refreshPatient();
   }
 
-  /** The patient picker, preselecting `patient-id`. */
+  /** Loads the chosen patient again; `onPatientChange` follows if their details changed. */
+  protected refreshPatient(): Promise<void> {
+    return this.picker?.refresh() ?? Promise.resolve();
+  }
+
+  /** A patient was picked, or reloaded with new details; subclasses also clear what belonged to another patient. */
+  protected onPatientChange(event: CarePatientChangeEvent): void {
+    this.patient = event.patient;
+    // Not cleared while the practitioner searches for someone else, which would reset the picker under their typing.
+    if (event.patient) this.pickerValue = event.patient.id;
+  }
+
+  /** The patient picker, preselecting `patient-id` or the patient chosen since. */
   protected renderPicker() {
     return html`<care-patient-picker
       part="picker"
       exportparts="input: picker-input, option: picker-option, phone: picker-phone"
       autofocus
       .client=${this.client}
-      .value=${this.patientId}
+      .value=${this.pickerValue}
       @care-patient-change=${this.onPatientChange}
     ></care-patient-picker>`;
   }

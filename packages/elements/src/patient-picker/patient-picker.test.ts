@@ -107,6 +107,40 @@ describe('care-patient-picker', () => {
     expect(status()).to.equal('6 patients found');
   });
 
+  it('reloads the chosen patient on refresh(), and says so when their details changed', async () => {
+    const own = [patient('pat-1', 'Aroha Ngata', '+61491570006', { optedOut: true })];
+    const { server, el } = await setup('pat-1', own);
+    await waitUntil(() => el.patient, 'patient loaded');
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part="opted-out"]'), 'opted out').to.exist;
+    const changes: Array<Patient | null> = [];
+    el.addEventListener('care-patient-change', (e) => changes.push(e.patient));
+
+    await el.refresh();
+    expect(changes, 'nothing changed, nothing to say').to.deep.equal([]);
+
+    own[0]!.optedOut = false;
+    await el.refresh();
+    await el.updateComplete;
+    expect(changes.map((p) => p?.optedOut)).to.deep.equal([false]);
+    expect(el.patient!.optedOut).to.be.false;
+    expect(el.shadowRoot!.querySelector('[part="opted-out"]'), 'texted START').to.be.null;
+    expect(server.requestsTo('/api/v1/patients/pat-1')).to.have.length(3);
+
+    server.options = { failures: { 'GET /api/v1/patients/pat-1': 0 } };
+    const warn = console.warn;
+    const warnings: unknown[][] = [];
+    console.warn = (...args: unknown[]) => warnings.push(args);
+    try {
+      await el.refresh();
+    } finally {
+      console.warn = warn;
+    }
+    expect(el.patient, 'kept when the reload fails').to.deep.include({ id: 'pat-1', optedOut: false });
+    expect(changes).to.have.length(1);
+    expect(warnings[0]![0]).to.equal('care-patient-picker: could not reload the patient');
+  });
+
   it('says so when nothing matches', async () => {
     const { el, input } = await setup();
     input.focus();

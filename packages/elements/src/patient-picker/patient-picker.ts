@@ -14,6 +14,10 @@ import { patientPickerStyles } from './patient-picker.styles.js';
 const SEARCH_DELAY_MS = 200;
 const PAGE_SIZE = 20;
 
+const samePatient = (a: Patient, b: Patient) =>
+  (Object.keys(a) as Array<keyof Patient>).every((key) => a[key] === b[key]) &&
+  Object.keys(a).length === Object.keys(b).length;
+
 /**
  * @tagname care-patient-picker
  * @summary Searchable patient selector: an ARIA combobox that searches
@@ -34,7 +38,7 @@ const PAGE_SIZE = 20;
  * @cssproperty --care-color-focus - Focus ring and active option outline.
  * @cssproperty --care-color-warning - Opted-out tag text.
  *
- * @fires care-patient-change - The chosen patient changed (also once a preset `value` has loaded).
+ * @fires care-patient-change - The chosen patient changed (also once a preset `value` has loaded, and when `refresh()` finds their details changed).
  */
 @localized()
 export class CarePatientPicker extends LitElement {
@@ -79,7 +83,20 @@ export class CarePatientPicker extends LitElement {
     this.searchAbort?.abort();
   }
 
-  private async loadPatient(id: string): Promise<void> {
+  /**
+   * Loads the chosen patient again from the server, so what changes while the
+   * picker is on the page (the patient texts STOP or START, their number is
+   * edited) is current. Does nothing until a patient is chosen or while a new
+   * `value` is loading.
+   */
+  async refresh(): Promise<void> {
+    const current = this.patient;
+    if (!current || current.id !== this.value) return;
+    await this.loadPatient(current.id, current);
+  }
+
+  /** Loads patient `id`; `shown` is the copy on screen when reloading it, kept if the reload fails. */
+  private async loadPatient(id: string, shown: Patient | null = null): Promise<void> {
     if (!id) {
       this.patient = null;
       this.query = '';
@@ -88,12 +105,17 @@ export class CarePatientPicker extends LitElement {
     if (!this.client) return;
     try {
       const patient = await this.client.patients.get(id);
-      if (this.value !== id) return;
+      // Chosen something else meanwhile, or started typing a new search.
+      if (this.value !== id || (shown && this.patient !== shown)) return;
+      if (shown && samePatient(shown, patient)) return;
       this.patient = patient;
       this.query = patient.name;
       this.dispatchEvent(new CarePatientChangeEvent(patient));
-    } catch {
-      if (this.value === id) this.searchError = msg('That patient could not be loaded.');
+    } catch (error) {
+      if (this.value !== id) return;
+      // A failed reload leaves the patient as they were; the server still refuses what they opted out of.
+      if (shown) console.warn('care-patient-picker: could not reload the patient', error);
+      else this.searchError = msg('That patient could not be loaded.');
     }
   }
 

@@ -4,6 +4,7 @@ import { CareDialog } from '../dialog/dialog.js';
 import type { CareSmsSentEvent } from '../dialog-events.js';
 import { define } from '../lazy.js';
 import { CarePatientPicker } from '../patient-picker/patient-picker.js';
+import { patients } from '../test-fixtures/data.js';
 import { FakeServer, type FakeServerOptions } from '../test-fixtures/fake-server.js';
 import { animationsDone, deepActiveElement } from '../test-fixtures/helpers.js';
 import { CareSmsDialog } from './sms-dialog.js';
@@ -24,6 +25,17 @@ async function setup(patientId = '', options: FakeServerOptions = {}) {
   const pickerReady = () => waitUntil(() => picker.patient, 'patient loaded').then(() => el.updateComplete);
   return { server, el, root, picker, textarea, send, pickerReady };
 }
+
+/** Types as the practitioner would: the browser's own text insertion, which a `maxlength` limits. */
+async function typeInto(textarea: HTMLTextAreaElement, text: string) {
+  textarea.focus();
+  textarea.select();
+  if (text) document.execCommand('insertText', false, text);
+  else document.execCommand('delete');
+}
+
+/** A server whose patients a test may change (text STOP or START) without touching the shared fixtures. */
+const ownPatients = () => ({ patients: patients.map((p) => ({ ...p })) });
 
 describe('care-sms-dialog', () => {
   it('sends an SMS using only the keyboard', async () => {
@@ -164,6 +176,149 @@ describe('care-sms-dialog', () => {
     send().click();
     await waitUntil(() => root.querySelector('[part="error"]'));
     expect(root.querySelector('[part="error"]')!.textContent).to.contain('Something went wrong on the server.');
+  });
+
+  it('keeps what was typed when closed, for each patient, until it is sent', async () => {
+    const { server, el, root, send, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    // The form is drawn afresh after a send.
+    const textarea = () => root.querySelector('textarea')!;
+    const picker = () => root.querySelector<CarePatientPicker>('care-patient-picker')!;
+    const reopen = async () => {
+      el.show();
+      await el.updateComplete;
+    };
+    await typeInto(textarea(), 'Running 10 minutes late');
+    await sendKeys({ press: 'Escape' });
+    await waitUntil(() => !el.open, 'closed with Escape');
+    await reopen();
+    expect(textarea().value, 'after Escape').to.equal('Running 10 minutes late');
+
+    root.querySelector('care-dialog')!.shadowRoot!.querySelector<HTMLElement>('[part="close-button"]')!.click();
+    await waitUntil(() => !el.open, 'closed with the X');
+    await reopen();
+    expect(textarea().value, 'after the X').to.equal('Running 10 minutes late');
+    expect(send().disabled, 'ready to send').to.be.false;
+
+    // Another patient has their own draft; the first one's comes back with them.
+    el.patientId = 'pat-2';
+    await waitUntil(() => picker().patient?.id === 'pat-2', 'Ben loaded');
+    await el.updateComplete;
+    expect(textarea().value, 'nothing for Ben yet').to.equal('');
+    await typeInto(textarea(), 'Your script is ready');
+    el.patientId = 'pat-1';
+    await waitUntil(() => picker().patient?.id === 'pat-1', 'Aroha loaded');
+    await el.updateComplete;
+    expect(textarea().value, 'Aroha’s draft').to.equal('Running 10 minutes late');
+    expect(JSON.stringify({ ...localStorage, ...sessionStorage }), 'patient data stays out of storage').not.to.contain('late');
+
+    const sent = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await sent;
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages')[0]!.body).to.deep.equal({ body: 'Running 10 minutes late' });
+    el.hide();
+    await reopen();
+    expect(textarea().value, 'sent, so no draft').to.equal('');
+
+    el.patientId = 'pat-2';
+    await waitUntil(() => picker().patient?.id === 'pat-2', 'Ben loaded again');
+    await el.updateComplete;
+    expect(textarea().value, 'Ben’s draft').to.equal('Your script is ready');
+    await typeInto(textarea(), '');
+    el.hide();
+    await reopen();
+    expect(textarea().value, 'emptied, so no draft').to.equal('');
+  });
+
+  it('stays with the chosen patient after Send another', async () => {
+    const { server, el, root, picker, textarea, send } = await setup();
+    picker.value = 'pat-5';
+    await waitUntil(() => picker.patient, 'Eleanor chosen');
+    await typeInto(textarea, 'See you Tuesday');
+    const sent = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await sent;
+    await el.updateComplete;
+    root.querySelector<HTMLButtonElement>('[part="confirmation"] ~ button:not([autofocus])')!.click();
+    await el.updateComplete;
+    const again = root.querySelector<CarePatientPicker>('care-patient-picker')!;
+    await waitUntil(() => again.patient, 'the patient shown again');
+    expect(again.patient!.id).to.equal('pat-5');
+    expect(again.shadowRoot!.querySelector('input')!.value).to.equal('Eleanor Whitfield');
+    await typeInto(root.querySelector('textarea')!, 'And bring your inhaler');
+    await el.updateComplete;
+    const another = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await another;
+    expect(server.requestsTo('/api/v1/patients/pat-5/messages')).to.have.length(2);
+  });
+
+  it('keeps a pasted message over 1,600 characters whole, says it is too long and will not send it', async () => {
+    const { el, root, textarea, send, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    await typeInto(textarea, 'x'.repeat(1700));
+    await el.updateComplete;
+    expect(textarea.value.length, 'nothing cut off').to.equal(1700);
+    const error = root.querySelector('[part="too-long"]')!;
+    expect(error.textContent!.replace(/\s+/g, ' ').trim()).to.equal('Too long: 1,700 characters; an SMS can have at most 1,600.');
+    expect(textarea.getAttribute('aria-invalid')).to.equal('true');
+    expect(textarea.getAttribute('aria-describedby')!.split(' ')).to.include(error.id);
+    expect(root.querySelector('[part="counter"]')!.textContent, 'no room suggested').to.contain('1,700/1,600 characters');
+    expect(send().disabled).to.be.true;
+    await animationsDone();
+    await expect(el).to.be.accessible();
+
+    await typeInto(textarea, 'x'.repeat(1600));
+    await el.updateComplete;
+    expect(root.querySelector('[part="too-long"]')).to.be.null;
+    expect(textarea.hasAttribute('aria-invalid')).to.be.false;
+    expect(send().disabled).to.be.false;
+  });
+
+  it('reloads the patient on opening, so texting STOP or START shows', async () => {
+    const { server, el, root, picker, textarea, send, pickerReady } = await setup('pat-2', ownPatients());
+    await pickerReady();
+    const ben = server.patients.find((p) => p.id === 'pat-2')!;
+    const reopen = async () => {
+      el.hide();
+      await el.updateComplete;
+      el.show();
+      await el.updateComplete;
+    };
+
+    ben.optedOut = true;
+    await reopen();
+    await waitUntil(() => textarea.disabled, 'blocked once Ben opted out');
+    expect(root.querySelector('[role="alert"]')!.textContent).to.contain('Ben Carter has opted out of SMS');
+    await picker.updateComplete;
+    expect(picker.shadowRoot!.querySelector('[part="opted-out"]'), 'tag').to.exist;
+
+    ben.optedOut = false;
+    await reopen();
+    await waitUntil(() => !textarea.disabled, 'unblocked once Ben opted back in');
+    expect(root.querySelector('[role="alert"]')).to.be.null;
+    await picker.updateComplete;
+    expect(picker.shadowRoot!.querySelector('[part="opted-out"]'), 'no tag').to.be.null;
+    await typeInto(textarea, 'Welcome back');
+    await el.updateComplete;
+    expect(send().disabled).to.be.false;
+    expect(server.requestsTo('/api/v1/patients/pat-2').filter((r) => r.method === 'GET')).to.have.length(3);
+  });
+
+  it('reloads the patient when the server refuses a send because they opted out', async () => {
+    const { server, el, root, picker, textarea, send, pickerReady } = await setup('pat-2', ownPatients());
+    await pickerReady();
+    await typeInto(textarea, 'Your results are in');
+    await el.updateComplete;
+    server.patients.find((p) => p.id === 'pat-2')!.optedOut = true;
+    send().click();
+    await waitUntil(() => textarea.disabled, 'blocked once the server said Ben opted out');
+    expect(root.querySelector('[part="error"]')!.textContent).to.contain('This patient has opted out of SMS, so the message was not sent.');
+    expect(root.querySelector('.message.warning')!.textContent).to.contain('Ben Carter has opted out of SMS');
+    await picker.updateComplete;
+    expect(picker.shadowRoot!.querySelector('[part="opted-out"]'), 'tag').to.exist;
+    expect(send().disabled).to.be.true;
+    expect(textarea.value, 'the draft is kept').to.equal('Your results are in');
   });
 
   it('closes with Escape', async () => {

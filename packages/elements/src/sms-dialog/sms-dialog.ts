@@ -7,13 +7,20 @@ import { CareSmsSentEvent, type CarePatientChangeEvent } from '../dialog-events.
 import { alertIcon, smsIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
+import { careLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
 import { touchTargets } from '../styles/touch.js';
 import { tokens } from '../styles/tokens.js';
 import { smsDialogStyles } from './sms-dialog.styles.js';
 
-/** Twilio's limit for one message body. */
+/**
+ * Twilio's limit for one message body, in UTF-16 code units of the trimmed
+ * body as sent; the server checks the same (`MAX_SMS_LENGTH` in
+ * server/src/services/sms.ts).
+ */
 const MAX_LENGTH = 1600;
+
+const formatCount = (n: number) => n.toLocaleString(careLocale());
 
 /**
  * @tagname care-sms-dialog
@@ -22,6 +29,11 @@ const MAX_LENGTH = 1600;
  * segments to 70 characters), send, and get a clear confirmation or reason for
  * failure. Patients who opted out cannot be texted.
  *
+ * An unsent message is kept as a draft for its patient while the element
+ * lives: closing and reopening the dialog, or choosing another patient and
+ * coming back, shows it again. Drafts are held in memory only (they are
+ * patient data) and cleared once sent.
+ *
  * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
  *
  * @csspart dialog - The `<care-dialog>`; its own parts are exported as `dialog-*`.
@@ -29,6 +41,7 @@ const MAX_LENGTH = 1600;
  * @csspart message - The message text area.
  * @csspart counter - The character and segment count.
  * @csspart error - The reason a send failed.
+ * @csspart too-long - The error shown while the message is over the 1,600-character limit.
  * @csspart send-button - The Send SMS button.
  * @csspart confirmation - The "message sent" view.
  *
@@ -48,18 +61,36 @@ export class CareSmsDialog extends PatientDialogElement {
   @state() private error: CareApiError | null = null;
   @state() private sent: CorrespondenceEntry | null = null;
 
-  /** Reused while retrying the same message to the same patient, so a retry never sends twice. */
+  /**
+   * Reused while retrying the same message to the same patient, so a retry never sends twice.
+   * Kept with the draft when the dialog closes: a send whose answer was lost may have gone out.
+   */
   private idempotencyKey: string | null = null;
 
+  /**
+   * Unsent messages by patient id ('' for text typed before a patient is
+   * chosen). In memory only, never in storage: they are patient data.
+   */
+  private readonly drafts = new Map<string, string>();
+
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('open') && this.open) this.reset();
+    if (changed.has('open') && this.open) {
+      this.error = null;
+      this.sent = null;
+    }
   }
 
-  private reset(): void {
-    this.body = '';
-    this.error = null;
-    this.sent = null;
-    this.idempotencyKey = null;
+  /** Sets the message being written, and the current patient's draft with it. */
+  private setBody(body: string): void {
+    this.body = body;
+    const key = this.patient?.id ?? '';
+    if (body) this.drafts.set(key, body);
+    else this.drafts.delete(key);
+  }
+
+  /** Length as the server measures it: UTF-16 code units of the body as sent. */
+  private get bodyLength(): number {
+    return this.body.trim().length;
   }
 
   /** Why the current patient cannot be texted, or null when they can. */
@@ -92,7 +123,7 @@ export class CareSmsDialog extends PatientDialogElement {
     event.preventDefault();
     const patient = this.patient;
     const body = this.body.trim();
-    if (!this.client || !patient || !body || this.blocker() || this.sending) return;
+    if (!this.client || !patient || !body || body.length > MAX_LENGTH || this.blocker() || this.sending) return;
     this.sending = true;
     this.error = null;
     this.idempotencyKey ??= crypto.randomUUID();
@@ -100,6 +131,8 @@ export class CareSmsDialog extends PatientDialogElement {
       const entry = await this.client.messages.send(patient.id, { body }, { idempotencyKey: this.idempotencyKey });
       this.sent = entry;
       this.idempotencyKey = null;
+      this.drafts.delete(patient.id);
+      if (this.patient?.id === patient.id) this.body = '';
       this.dispatchEvent(new CareSmsSentEvent(entry, patient));
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('button[autofocus]')?.focus();
@@ -108,24 +141,39 @@ export class CareSmsDialog extends PatientDialogElement {
         error instanceof CareApiError
           ? error
           : new CareApiError({ status: 0, code: 'unexpected_response', detail: msg('The message could not be sent. Try again.') });
+      // The server knew better than the patient on screen (they texted STOP, or lost their number): reload them so the warning shows.
+      if (this.error.code === 'opted_out' || this.error.code === 'no_phone') void this.refreshPatient();
     } finally {
       this.sending = false;
     }
   }
 
   protected override onPatientChange(event: CarePatientChangeEvent): void {
+    const before = this.patient?.id ?? '';
     super.onPatientChange(event);
+    const after = this.patient?.id ?? '';
+    // The same patient reloaded (on opening, or after a refused send): their error and draft still stand.
+    if (after === before) return;
     this.error = null;
     this.idempotencyKey = null;
+    // Text typed before choosing whom it is for goes to the patient chosen, unless they have a draft of their own.
+    const unaddressed = this.drafts.get('');
+    if (after && unaddressed && !this.drafts.has(after)) {
+      this.drafts.delete('');
+      this.drafts.set(after, unaddressed);
+    }
+    // Never carry one patient's message over to another: each has their own draft.
+    this.body = this.drafts.get(after) ?? '';
   }
 
   private onInput(event: InputEvent): void {
-    this.body = (event.target as HTMLTextAreaElement).value;
+    this.setBody((event.target as HTMLTextAreaElement).value);
     this.idempotencyKey = null;
   }
 
   private sendAnother(): void {
-    this.reset();
+    this.error = null;
+    this.sent = null;
     void this.updateComplete.then(() => this.renderRoot.querySelector('textarea')?.focus());
   }
 
@@ -133,9 +181,10 @@ export class CareSmsDialog extends PatientDialogElement {
     const info = countSmsSegments(this.body);
     const segments = info.segments;
     // Out of what the segments so far hold: 160 for one GSM-7 SMS, 153 a segment past it (70 and 67 in Unicode).
-    const capacity = Math.max(segments, 1) * info.perSegment;
+    // Never more than one message can hold, so a message near the limit does not seem to have room left.
+    const capacity = Math.min(Math.max(segments, 1) * info.perSegment, MAX_LENGTH);
     return html`<div class="counter" part="counter" id="counter">
-        <span>${msg(str`${info.characters}/${capacity} characters`)}</span>
+        <span>${msg(str`${formatCount(info.characters)}/${formatCount(capacity)} characters`)}</span>
         <span>${segments === 1 ? msg('1 SMS segment') : msg(str`${segments} SMS segments`)}</span>
       </div>
       ${info.encoding === 'UCS-2'
@@ -150,9 +199,26 @@ export class CareSmsDialog extends PatientDialogElement {
         : nothing}`;
   }
 
+  /** Nothing typed or pasted is cut off: a message over the limit stays as it is, with this error, until shortened. */
+  protected renderTooLong() {
+    // Always in the page so that crossing the limit is announced, politely, not at every keystroke.
+    return html`<div role="status">
+      ${this.bodyLength > MAX_LENGTH
+        ? html`<p class="message danger" part="too-long" id="too-long">
+            ${alertIcon}<span
+              >${msg(
+                str`Too long: ${formatCount(this.bodyLength)} characters; an SMS can have at most ${formatCount(MAX_LENGTH)}.`,
+              )}</span
+            >
+          </p>`
+        : nothing}
+    </div>`;
+  }
+
   protected renderForm() {
     const blocker = this.blocker();
-    const canSend = !!this.patient && !blocker && this.body.trim().length > 0 && !this.sending;
+    const tooLong = this.bodyLength > MAX_LENGTH;
+    const canSend = !!this.patient && !blocker && this.bodyLength > 0 && !tooLong && !this.sending;
     return html`<form id="form" @submit=${this.send} novalidate>
       ${this.renderPicker()}
       ${blocker ? html`<p class="message warning" role="alert">${alertIcon}<span>${blocker}</span></p>` : nothing}
@@ -161,14 +227,14 @@ export class CareSmsDialog extends PatientDialogElement {
         <textarea
           id="body"
           part="message"
-          maxlength=${MAX_LENGTH}
-          aria-describedby="counter"
+          aria-describedby=${tooLong ? 'too-long counter' : 'counter'}
+          aria-invalid=${tooLong ? 'true' : nothing}
           .value=${this.body}
           ?disabled=${!!blocker}
           ?readonly=${this.sending}
           @input=${this.onInput}
         ></textarea>
-        ${this.renderCounter()}
+        ${this.renderCounter()} ${this.renderTooLong()}
         ${this.error
           ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.errorText(this.error)}</span></p>`
           : nothing}
