@@ -212,6 +212,59 @@ for (const kind of databases()) {
       assert.equal((await entry(other.correspondenceId)).status, 'waiting');
     });
 
+    test('Twilio ending a room the patient never joined: closed at once, logged as not answered once its reports are all in', async () => {
+      const visit = await start('Lucas Silva');
+      const ids = await identities(visit.id);
+      const t0 = Date.parse('2026-01-05T11:00:00Z');
+      const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+      const practitioner = { ParticipantSid: 'PA' + '7'.repeat(32), ParticipantIdentity: ids.practitioner_identity };
+      await callback(visit.id, event(ids, 'participant-connected', at(0), practitioner));
+      await callback(visit.id, event(ids, 'participant-disconnected', at(20), practitioner));
+      assert.equal((await callback(visit.id, event(ids, 'room-ended', at(620), { RoomDuration: '620' }))).status, 204);
+      // The room is over: the link is gone. The outcome waits, as Twilio's reports of the patient may come after the end's.
+      assert.equal((await fetch(`${server.url}/join/${visit.joinUrl.split('/join/')[1]}`)).status, 410);
+      let row = await entry(visit.correspondenceId);
+      assert.equal(row.status, 'waiting');
+      assert.equal(row.session.endedAt, at(620));
+      await server.app.video.expireOverdue();
+      assert.equal((await entry(visit.correspondenceId)).status, 'waiting', 'not settled within the grace period');
+
+      // No report for the grace period: settled by the sweep.
+      await server.db.knex('video_visits').where({ id: visit.id }).update({ updated_at: new Date(Date.now() - 3 * 60_000) });
+      await server.app.video.expireOverdue();
+      row = await entry(visit.correspondenceId);
+      assert.equal(row.status, 'no-answer');
+      assert.equal(row.duration_seconds, null);
+      assert.equal(row.session.startedAt, null);
+      assert.equal(row.session.endedBy, 'provider');
+      assert.deepEqual(row.session.participants.map((p: { role: string }) => p.role), ['practitioner']);
+      assert.equal((await server.db.knex('video_visits').where({ id: visit.id }).first()).status, 'completed');
+      assert.equal(mock.requests.filter((r) => r.path === `/v1/Rooms/${ids.room_sid}`).length, 0, 'a room Twilio ended is not completed again');
+      const statuses = await server.db.knex('correspondence_events').where({ correspondence_id: visit.correspondenceId }).orderBy('id').pluck('status');
+      assert.deepEqual(statuses, ['created', 'waiting', 'no-answer']);
+
+      // A room Twilio ended while the practitioner's dialog was open: its End settles the visit at once.
+      const other = await start('Lucas Silva');
+      const otherIds = await identities(other.id);
+      await callback(other.id, event(otherIds, 'room-ended', at(600)));
+      assert.equal((await entry(other.correspondenceId)).status, 'created');
+      const ended = await api(server, `/api/v1/video-visits/${other.id}/end`, { token: lee, method: 'POST' });
+      assert.equal(ended.body.status, 'no-answer');
+      assert.equal(ended.body.session.endedBy, 'provider');
+
+      // The patient did join, though the room's end was reported first: completed, with its duration.
+      const joined = await start('Lucas Silva');
+      const joinedIds = await identities(joined.id);
+      const patient = { ParticipantSid: 'PA' + '8'.repeat(32), ParticipantIdentity: joinedIds.patient_identity };
+      await callback(joined.id, event(joinedIds, 'participant-connected', at(0), { ...practitioner, ParticipantIdentity: joinedIds.practitioner_identity }));
+      await callback(joined.id, event(joinedIds, 'room-ended', at(400)));
+      await callback(joined.id, event(joinedIds, 'participant-connected', at(30), patient));
+      await callback(joined.id, event(joinedIds, 'participant-disconnected', at(90), patient));
+      row = await entry(joined.correspondenceId);
+      assert.equal(row.status, 'completed');
+      assert.equal(row.duration_seconds, 370, 'from both present to the room’s end');
+    });
+
     test('a bad signature is 403 and writes nothing', async () => {
       const visit = await start();
       const ids = await identities(visit.id);
@@ -235,15 +288,16 @@ for (const kind of databases()) {
       const ids = await identities(visit.id);
       const res = await api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' });
       assert.equal(res.status, 200);
-      assert.equal(res.body.status, 'completed');
-      assert.equal(res.body.durationSeconds, 0);
+      // Nobody joined: logged as not answered, at once (our own end leaves no report to wait for).
+      assert.equal(res.body.status, 'no-answer');
+      assert.equal(res.body.durationSeconds, null);
       const updates = mock.requests.filter((r) => r.path === `/v1/Rooms/${ids.room_sid}`);
       assert.equal(updates.length, 1);
       assert.deepEqual(Object.fromEntries(updates[0]!.form), { Status: 'completed' });
       assert.equal(mock.rooms.get(ids.room_sid)!.status, 'completed');
       const again = await api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' });
       assert.equal(again.status, 200);
-      assert.equal(again.body.status, 'completed');
+      assert.equal(again.body.status, 'no-answer');
       // Twilio's own room-ended callback afterwards is a duplicate.
       await callback(visit.id, event(ids, 'room-ended', new Date().toISOString()));
       assert.equal((await entry(visit.correspondenceId)).session.endedBy, 'practitioner');

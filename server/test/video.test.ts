@@ -284,6 +284,40 @@ for (const kind of databases()) {
       events.close();
     });
 
+    test('a visit the patient never joined is logged as not answered, with no duration; one they joined and left, as completed', async () => {
+      const visit = await start('Lucas Silva');
+      const practitioner = await openSignal(server, visit.id, visit.token);
+      await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 10_000, 'waiting');
+      const ended = await api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' });
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.status, 'no-answer');
+      assert.equal(ended.body.durationSeconds, null);
+      assert.equal(ended.body.session.startedAt, null);
+      assert.equal(ended.body.session.endedBy, 'practitioner');
+      assert.deepEqual((ended.body.session.participants as Array<{ role: string }>).map((p) => p.role), ['practitioner']);
+      await waitUntil(() => practitioner.ended, 10_000, 'seat released');
+      // Idempotent; the practitioner's seat leaving after the end changes nothing.
+      const again = await api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' });
+      assert.equal(again.body.status, 'no-answer');
+      assert.equal(again.body.durationSeconds, null);
+      const statuses = await server.db.knex('correspondence_events').where({ correspondence_id: visit.correspondenceId }).orderBy('id').pluck('status');
+      assert.deepEqual(statuses, ['created', 'waiting', 'no-answer']);
+      assert.equal((await page(tokenOf(visit.joinUrl))).status, 410);
+
+      // The patient joined, then left before the practitioner ended the visit: it happened.
+      const joined = await start('Lucas Silva');
+      const host = await openSignal(server, joined.id, joined.token);
+      const patient = await openSignal(server, joined.id, (await join(tokenOf(joined.joinUrl))).body.token);
+      await waitUntil(async () => (await entry(joined.correspondenceId)).status === 'in-progress', 10_000, 'in-progress');
+      await new Promise((r) => setTimeout(r, 1100));
+      patient.close();
+      await waitUntil(() => host.has('peer-left'), 10_000, 'patient left');
+      await waitUntil(async () => (await entry(joined.correspondenceId)).session.participants.some((p: { role: string; leftAt: string | null }) => p.role === 'patient' && p.leftAt), 10_000, 'left recorded');
+      const done = await api(server, `/api/v1/video-visits/${joined.id}/end`, { token: lee, method: 'POST' });
+      assert.equal(done.body.status, 'completed');
+      assert.ok(done.body.durationSeconds >= 1, `duration ${done.body.durationSeconds}`);
+    });
+
     test('seat tokens: one visit, one role; an expired or foreign token opens nothing', async () => {
       const a = await start();
       const b = await start();
@@ -346,7 +380,7 @@ for (const kind of databases()) {
       assert.equal(afterEnd.body.code, 'visit_ended');
     });
 
-    test('expiry: an expired link is 410, and the sweep completes the visit', async () => {
+    test('expiry: an expired link is 410, and the sweep ends the visit (not answered: the patient never came)', async () => {
       const visit = await start();
       const practitioner = await openSignal(server, visit.id, visit.token);
       await waitUntil(async () => (await entry(visit.correspondenceId)).status === 'waiting', 10_000, 'waiting');
@@ -356,9 +390,10 @@ for (const kind of databases()) {
       assert.equal((await openSignal(server, visit.id, visit.token)).status, 410);
       assert.ok((await server.app.video.expireOverdue()) >= 1);
       const row = await entry(visit.correspondenceId);
-      assert.equal(row.status, 'completed');
-      assert.equal(row.duration_seconds, 0, 'the patient never came');
+      assert.equal(row.status, 'no-answer', 'the patient never came');
+      assert.equal(row.duration_seconds, null);
       assert.equal(row.session.endedBy, 'expired');
+      assert.equal((await server.db.knex('video_visits').where({ id: visit.id }).first()).status, 'completed');
       await waitUntil(() => practitioner.has('bye'), 10_000, 'bye');
     });
 

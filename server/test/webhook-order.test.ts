@@ -333,14 +333,14 @@ for (const kind of databases()) {
       ]);
       for (const answer of answers.slice(0, 2) as Array<{ status: number; body: { status: string } }>) {
         assert.equal(answer.status, 200);
-        assert.equal(answer.body.status, 'completed');
+        assert.equal(answer.body.status, 'no-answer', 'nobody joined');
       }
       assert.equal(await count('video_visit_events', { visit_id: visit.id, kind: 'room-ended' }), 1);
       const entry = await server.db.knex('correspondence').where({ id: visit.correspondenceId }).first();
-      assert.equal(entry.status, 'completed');
+      assert.equal(entry.status, 'no-answer');
       assert.ok(['practitioner', 'provider'].includes(entry.session.endedBy), entry.session.endedBy);
       once(await eventStatuses(visit.correspondenceId), 'video');
-      assert.equal((await published(visit.correspondenceId)).filter((s) => s === 'completed').length, 1, 'completed shown once');
+      assert.equal((await published(visit.correspondenceId)).filter((s) => s === 'no-answer').length, 1, 'no-answer shown once');
     });
   });
 }

@@ -23,7 +23,7 @@ export interface VideoVisitsResource {
   start(patientId: string, options?: CallOptions): Promise<VideoVisit>;
   /** Texts the patient a join link (SMS rules apply: `opted_out`, `no_phone`); returns the queued SMS entry. */
   sendLink(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
-  /** Ends the visit for both sides; returns the completed video entry with its duration. Safe to repeat. */
+  /** Ends the visit for both sides; returns the video entry: `completed` with its duration, or `no-answer` when the patient never joined. Safe to repeat. */
   end(visitId: string, options?: CallOptions): Promise<CorrespondenceEntry>;
   /**
    * The practitioner's side of a started visit, not yet connected: add listeners, then `connect()`.

@@ -87,9 +87,16 @@ export class VideoVisitRepository {
     return row as VideoVisitRow;
   }
 
-  /** Visits past their expiry that nobody ended. */
-  async overdue(now: Date, limit: number): Promise<VideoVisitRow[]> {
-    return this.db<VideoVisitRow>('video_visits').whereNot({ status: 'completed' }).andWhere('expires_at', '<', now).orderBy('expires_at').limit(limit);
+  /**
+   * Visits past their expiry that nobody ended, and visits whose room ended
+   * with their outcome still to come and no report since `quietSince`.
+   */
+  async overdue(now: Date, quietSince: Date, limit: number): Promise<VideoVisitRow[]> {
+    return this.db<VideoVisitRow>('video_visits')
+      .whereNot({ status: 'completed' })
+      .andWhere((q) => q.where('expires_at', '<', now).orWhere((ended) => ended.whereNotNull('ended_at').andWhere('updated_at', '<', quietSince)))
+      .orderBy('expires_at')
+      .limit(limit);
   }
 
   async insertJoinLink(link: { visitId: string; tokenHash: string; channel: JoinLinkRow['channel']; expiresAt: Date }, db: Knex = this.db): Promise<void> {

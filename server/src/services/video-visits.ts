@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { canTransition, type CorrespondenceEntry } from '@carecomms/core';
+import { canTransition, type CorrespondenceEntry, type Status } from '@carecomms/core';
 import type { Knex } from '../db/knex.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -68,9 +68,13 @@ export interface ParticipantSpan {
 
 /** A visit's state as computed from its events, whatever order they arrived in. */
 export interface VisitSummary {
+  /** The visit's (the room's) status. */
   status: VisitStatus;
+  /** The entry's status: the visit's, except `no-answer` for a visit that ended without the patient ever joining. */
+  entryStatus: Status;
   startedAt: Date | null;
   endedAt: Date | null;
+  /** From both present to the end; null while the visit is open, and for a visit the patient never joined. */
   durationSeconds: number | null;
   present: Record<VisitRole, boolean>;
   participants: ParticipantSpan[];
@@ -81,6 +85,12 @@ export type JoinLinkState = { state: 'open'; visit: VideoVisitRow; linkId: strin
 /** Join tokens are 32 random bytes, base64url. */
 const JOIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const OVERDUE_BATCH = 50;
+/**
+ * How long a room the provider reported ended, with no sign of the patient,
+ * waits for reports that the patient had joined (Twilio's callbacks may arrive
+ * in any order) before it is logged as not answered.
+ */
+const END_REPORT_GRACE_MS = 120_000;
 
 export const visitEnded = () => new AppError(410, 'visit_ended', 'Gone', 'This video visit has ended or its link has expired');
 
@@ -91,14 +101,22 @@ export const hashJoinToken = (token: string) => createHash('sha256').update(toke
  * created → waiting (someone is in the room) → in-progress (both are) →
  * completed (the room ended). The visit lasts from the moment both were first
  * present to the end of the room; participant events after the end change nothing.
+ *
+ * A visit that ended without the patient ever in the room is `completed` as a
+ * room, but its entry is `no-answer` with no duration, as an unanswered call.
+ * That needs every report in: `final` says they are (the end was ours — End,
+ * or expiry — or the provider's end has waited out its grace period). Until
+ * then a provider's end with no patient seen leaves the visit in its open
+ * status, ended (no one can join) but with its outcome to come.
  */
-export function summarise(events: VisitEventRow[]): VisitSummary {
+export function summarise(events: VisitEventRow[], final = true): VisitSummary {
   const sorted = [...events].sort((a, b) => new Date(a.occurred_at).getTime() - new Date(b.occurred_at).getTime() || Number(a.id) - Number(b.id));
   const endedAt = sorted.find((e) => e.kind === 'room-ended')?.occurred_at ?? null;
   const connected: Record<VisitRole, Set<string>> = { practitioner: new Set(), patient: new Set() };
   const spans = new Map<string, ParticipantSpan>();
   let startedAt: Date | null = null;
   let anyone = false;
+  let patientJoined = false;
   for (const event of sorted) {
     const at = new Date(event.occurred_at);
     if (endedAt && at.getTime() > new Date(endedAt).getTime()) break;
@@ -106,6 +124,7 @@ export function summarise(events: VisitEventRow[]): VisitSummary {
     const key = event.participant ?? event.role;
     if (event.kind === 'participant-connected') {
       anyone = true;
+      if (event.role === 'patient') patientJoined = true;
       connected[event.role].add(key);
       const span = spans.get(key);
       if (span) span.joinedAt ??= at.toISOString();
@@ -119,9 +138,12 @@ export function summarise(events: VisitEventRow[]): VisitSummary {
     if (!startedAt && connected.practitioner.size > 0 && connected.patient.size > 0) startedAt = at;
   }
   const ended = endedAt ? new Date(endedAt) : null;
-  const durationSeconds = ended ? (startedAt ? Math.max(0, Math.round((ended.getTime() - startedAt.getTime()) / 1000)) : 0) : null;
+  const settled = ended && (patientJoined || final);
+  const status: VisitStatus = settled ? 'completed' : startedAt ? 'in-progress' : anyone ? 'waiting' : 'created';
+  const durationSeconds = ended && patientJoined ? (startedAt ? Math.max(0, Math.round((ended.getTime() - startedAt.getTime()) / 1000)) : 0) : null;
   return {
-    status: ended ? 'completed' : startedAt ? 'in-progress' : anyone ? 'waiting' : 'created',
+    status,
+    entryStatus: settled && !patientJoined ? 'no-answer' : status,
     startedAt,
     endedAt: ended,
     durationSeconds,
@@ -255,7 +277,8 @@ export class VideoVisitService {
   }
 
   isOpen(visit: VideoVisitRow): boolean {
-    return visit.status !== 'completed' && visit.expires_at.getTime() > this.now().getTime();
+    // An ended room whose outcome is still to come is as closed as a completed one.
+    return visit.status !== 'completed' && !visit.ended_at && visit.expires_at.getTime() > this.now().getTime();
   }
 
   /**
@@ -294,13 +317,19 @@ export class VideoVisitService {
   }
 
   /**
-   * Ends the visit for both sides and logs its duration. Idempotent: ending an
-   * ended visit returns the same entry (and asks the provider again to close the
-   * room, in case the first attempt did not reach it).
+   * Ends the visit for both sides and logs it: `completed` with its duration, or
+   * `no-answer` if the patient never joined. Idempotent: ending an ended visit
+   * returns the same entry (and asks the provider again to close the room, in
+   * case the first attempt did not reach it).
    */
   async end(key: PatientKey, visitId: string, actor: AuditActor): Promise<CorrespondenceEntry> {
     const visit = await this.requireVisible(key, visitId);
-    const entry = await this.apply(visit.id, { kind: 'room-ended', role: null, participant: null, occurredAt: this.now(), dedupeKey: 'room-ended' }, actor, { endedBy: 'practitioner' });
+    const entry = await this.apply(
+      visit.id,
+      { kind: 'room-ended', role: null, participant: null, occurredAt: this.now(), dedupeKey: 'room-ended' },
+      actor,
+      { endedBy: 'practitioner', final: true },
+    );
     await this.closeRoom(visit);
     return entry!;
   }
@@ -388,17 +417,23 @@ export class VideoVisitService {
     return result ? 'applied' : 'duplicate';
   }
 
-  /** Ends visits past their expiry that nobody ended (their links already answer 410). */
+  /**
+   * Ends visits past their expiry that nobody ended (their links already answer
+   * 410), and settles those whose room the provider reported ended, with no sign
+   * of the patient, once no report has come for the grace period.
+   */
   async expireOverdue(): Promise<number> {
-    const overdue = await this.deps.visits.overdue(this.now(), OVERDUE_BATCH);
+    const now = this.now();
+    const overdue = await this.deps.visits.overdue(now, new Date(now.getTime() - END_REPORT_GRACE_MS), OVERDUE_BATCH);
     for (const visit of overdue) {
       await this.apply(
         visit.id,
         { kind: 'room-ended', role: null, participant: null, occurredAt: visit.expires_at, dedupeKey: 'room-ended' },
         { type: 'system', id: 'video-expiry', requestId: null, ip: null },
-        { endedBy: 'expired' },
+        { endedBy: 'expired', final: true },
       );
-      await this.closeRoom(visit);
+      // The provider already closed a room it reported ended.
+      if (!visit.ended_at) await this.closeRoom(visit);
     }
     return overdue.length;
   }
@@ -406,12 +441,14 @@ export class VideoVisitService {
   /**
    * Records an event (once) and brings the visit and its entry up to date with
    * everything recorded so far. Returns the entry, or null for a duplicate.
+   * `final`: no more reports can change the outcome (see {@link summarise}), so
+   * even a duplicate end settles a visit still waiting for its outcome.
    */
   private async apply(
     visitId: string,
     event: Omit<NewVisitEvent, 'visitId'>,
     actor: SystemActor | AuditActor,
-    extra: { endedBy?: string } = {},
+    extra: { endedBy?: string; final?: boolean } = {},
   ): Promise<CorrespondenceEntry | null> {
     const { visits, correspondence, correspondenceService, events } = this.deps;
     return this.db.transaction(async (trx) => {
@@ -420,9 +457,11 @@ export class VideoVisitService {
       const fresh = await visits.recordEvent({ ...event, visitId }, trx);
       const entryRow = await correspondence.findById(visit.tenant_id, visit.correspondence_id, trx);
       if (!entryRow) return null;
-      if (!fresh) return toCorrespondence(entryRow);
+      // A duplicate changes nothing, except our own end settling a visit whose outcome was still to come.
+      const outcomeToCome = visit.ended_at !== null && visit.status !== 'completed';
+      if (!fresh && !(extra.final && outcomeToCome)) return toCorrespondence(entryRow);
 
-      const summary = summarise(await visits.events(visit.id, trx));
+      const summary = summarise(await visits.events(visit.id, trx), extra.final === true || visit.status === 'completed');
       const auditActor: AuditActor = { ...actor, tenantId: visit.tenant_id };
       // Late events may refine the timings, never move the status back.
       const status = canTransition(visit.status, summary.status) ? summary.status : visit.status;
@@ -435,19 +474,21 @@ export class VideoVisitService {
         endedAt: summary.endedAt?.toISOString() ?? null,
         ...(summary.endedAt && extra.endedBy && !previous.endedBy ? { endedBy: extra.endedBy } : {}),
       };
-      const moves = canTransition(entryRow.status, summary.status);
-      if (!moves && entryRow.duration_seconds === summary.durationSeconds && canonicalJson(previous) === canonicalJson(session)) {
+      const moves = canTransition(entryRow.status, summary.entryStatus);
+      // A visit logged as not answered keeps no duration, whatever a late report says.
+      const durationSeconds = (moves ? summary.entryStatus : entryRow.status) === 'no-answer' ? null : summary.durationSeconds;
+      if (!moves && entryRow.duration_seconds === durationSeconds && canonicalJson(previous) === canonicalJson(session)) {
         return toCorrespondence(entryRow);
       }
-      const changes: EntryChanges = { session, duration_seconds: summary.durationSeconds };
+      const changes: EntryChanges = { session, duration_seconds: durationSeconds };
       if (moves) {
-        changes.status = summary.status;
-        await correspondence.recordEvent({ correspondenceId: entryRow.id, providerSid: visit.room_sid, status: summary.status }, trx);
+        changes.status = summary.entryStatus;
+        await correspondence.recordEvent({ correspondenceId: entryRow.id, providerSid: visit.room_sid, status: summary.entryStatus }, trx);
       }
       await correspondence.updateEntry(entryRow.id, changes, trx);
       const updatedEntry = await correspondence.findById(visit.tenant_id, entryRow.id, trx);
       const entry = await correspondenceService.announce(updatedEntry!, 'correspondence.updated', auditActor, `correspondence.video.${event.kind}`, trx);
-      await events.publish({ tenantId: visit.tenant_id, patientId: visit.patient_id, type: 'video.updated', payload: this.view(updatedVisit, { ...summary, status }) }, trx);
+      await events.publish({ tenantId: visit.tenant_id, patientId: visit.patient_id, type: 'video.updated', payload: this.view(updatedVisit, { ...summary, status, durationSeconds }) }, trx);
       return entry;
     });
   }

@@ -9,6 +9,8 @@ interface FakeVisit {
   patient: Patient;
   joinToken: string;
   ended: boolean;
+  /** The patient took their seat at some point (as the server, ending a visit they never joined logs it `no-answer`). */
+  patientJoined: boolean;
   entry: CorrespondenceEntry;
   seats: Map<Role, ReadableStreamDefaultController<Uint8Array>>;
 }
@@ -94,7 +96,7 @@ export class FakeVideo {
       provider: 'sandbox',
       roomName: `room-${id}`,
     };
-    this.visits.push({ visit, patient, joinToken, ended: false, entry, seats: new Map() });
+    this.visits.push({ visit, patient, joinToken, ended: false, patientJoined: false, entry, seats: new Map() });
     return json(visit, 201);
   }
 
@@ -109,7 +111,9 @@ export class FakeVideo {
     if (!visit.ended) {
       visit.ended = true;
       const started = Date.parse(visit.entry.createdAt);
-      visit.entry = { ...visit.entry, status: 'completed', durationSeconds: Math.max(0, Math.round((Date.now() - started) / 1000)) };
+      visit.entry = visit.patientJoined
+        ? { ...visit.entry, status: 'completed', durationSeconds: Math.max(0, Math.round((Date.now() - started) / 1000)) }
+        : { ...visit.entry, status: 'no-answer', durationSeconds: null };
       this.deliver(visit, 'patient', { type: 'bye', from: 'practitioner' });
       for (const seat of visit.seats.values()) this.close(seat);
       visit.seats.clear();
@@ -150,6 +154,7 @@ export class FakeVideo {
           this.close(previous);
         }
         visit.seats.set(role, c);
+        if (role === 'patient') visit.patientJoined = true;
         c.enqueue(this.encoder.encode(': connected\n\n'));
         if (visit.seats.has(other(role))) {
           this.deliver(visit, other(role), { type: 'peer-joined', from: role });

@@ -214,10 +214,25 @@ describe('care-video-dialog', function () {
 
     // m:ss, counting from when the patient joined (a busy machine may skip a second).
     await waitUntil(() => /^0:0[1-9]$/.test($('[part="timer"]')!.textContent!), 'timer running', { timeout: 8000 });
+  });
 
-    // The patient leaves: back to waiting.
+  it('says the patient left, not that it is waiting for them, until they rejoin', async () => {
+    const ctx = await setup();
+    const { $, server } = ctx;
+    await start(ctx);
+    const visitId = server.video.visits[0]!.visit.id;
+    const patient = await patientJoins(server, visitId);
+    await waitUntil(() => $('[part="status"]')!.textContent!.includes('Aroha Ngata joined'), 'patient joined', { timeout: 8000 });
+
     patient.leave();
-    await waitUntil(() => $('[part="status"]')!.textContent!.includes('Waiting for Aroha Ngata'), 'waiting again', { timeout: 8000 });
+    const left = 'Aroha Ngata left the call. The link still works if they rejoin.';
+    await waitUntil(() => $('[part="status"]')!.textContent!.trim() === left, 'told the patient left', { timeout: 8000 });
+    expect($('[part="stage"] .overlay')!.textContent!.trim(), 'on the patient’s tile too').to.equal(left);
+    expect($('[part="stage"]')!.textContent).not.to.contain('Waiting for');
+
+    await patientJoins(server, visitId);
+    await waitUntil(() => $('[part="status"]')!.textContent!.includes('Aroha Ngata joined'), 'joined again', { timeout: 8000 });
+    await waitUntil(() => !$('[part="stage"] .overlay'), 'overlay gone');
   });
 
   it('copies the link and texts it, with confirmations; a patient who cannot be texted is explained', async () => {
@@ -305,7 +320,8 @@ describe('care-video-dialog', function () {
     [...$('[part="confirm-end"]')!.querySelectorAll('button')].find((b) => b.textContent!.includes('End call'))!.click();
     const event = await ended;
     expect(event.reason).to.equal('left');
-    expect(event.entry?.status).to.equal('completed');
+    // Nobody joined.
+    expect(event.entry?.status).to.equal('no-answer');
     expect(event.entry?.channel).to.equal('video');
     await waitUntil(() => !dialog.open, 'dialog closed');
     expect(ctx.server.video.visits[0]!.ended).to.be.true;
@@ -314,6 +330,8 @@ describe('care-video-dialog', function () {
   it('End call shows the logged duration and Done closes', async () => {
     const ctx = await setup();
     await start(ctx);
+    await patientJoins(ctx.server, ctx.server.video.visits[0]!.visit.id);
+    await waitUntil(() => ctx.$('[part="status"]')!.textContent!.includes('Aroha Ngata joined'), 'patient joined', { timeout: 8000 });
     ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
     await waitUntil(() => ctx.$('[part="summary"]'), 'summary');
     expect(ctx.$('[part="summary"]')!.textContent).to.contain('Video call ended');
@@ -323,12 +341,29 @@ describe('care-video-dialog', function () {
     expect(session, 'the stage is gone').to.be.null;
   });
 
+  it('says the patient did not join, with no duration, when the call ends before they do', async () => {
+    const ctx = await setup();
+    await start(ctx);
+    const ended = oneEvent(ctx.el, 'care-video-ended') as unknown as Promise<CareVideoEndedEvent>;
+    ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+    expect((await ended).entry?.status).to.equal('no-answer');
+    await waitUntil(() => ctx.$('[part="summary"]'), 'summary');
+    const summary = ctx.$('[part="summary"]')!;
+    expect(summary.textContent).to.contain('Video call ended');
+    expect(summary.textContent).to.contain('Aroha Ngata did not join.');
+    expect(summary.textContent).to.contain('The visit is in the correspondence history as No answer.');
+    expect(summary.querySelector('.duration'), 'no 0:00').to.be.null;
+    await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Done', 'focus on Done');
+    await expect(ctx.el).to.be.accessible();
+  });
+
   it('shows a visit past the hour as h:mm:ss, like the call history', async () => {
     const ctx = await setup();
     await start(ctx);
-    // The fake server times the visit from its entry's creation: make it 65 minutes ago.
+    // The fake server times the visit from its entry's creation: make it 65 minutes ago, with the patient in it.
     const visit = ctx.server.video.visits[0]!;
     visit.entry = { ...visit.entry, createdAt: new Date(Date.now() - 65 * 60_000).toISOString() };
+    visit.patientJoined = true;
     ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
     await waitUntil(() => ctx.$('[part="summary"] .duration'), 'summary');
     expect(ctx.$('[part="summary"] .duration')!.textContent).to.equal('1:05:00');

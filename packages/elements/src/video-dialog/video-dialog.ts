@@ -52,7 +52,7 @@ const COPIED_MS = 4000;
  * @csspart picker - The `<care-patient-picker>`.
  * @csspart start-button - The Start video call button.
  * @csspart error - Why the call could not start, or a control failed.
- * @csspart status - The call state: waiting for the patient, patient joined, reconnecting.
+ * @csspart status - The call state: waiting for the patient, patient joined or left, reconnecting.
  * @csspart stage - The video area.
  * @csspart remote-video - The patient's video.
  * @csspart local-video - The practitioner's own camera (or shared screen), beside the patient's or small in its corner.
@@ -307,13 +307,20 @@ export class CareVideoDialog extends PatientDialogElement {
     }
   }
 
+  /** The patient's seat is empty: they have not joined yet, or they left (and may come back). */
+  private waitingText(name: string): string {
+    return this.call.session?.connectedAt != null
+      ? msg(str`${name} left the call. The link still works if they rejoin.`)
+      : msg(str`Waiting for ${name} to join`);
+  }
+
   private statusText(): string {
     const name = this.patient?.name ?? msg('the patient');
     switch (this.call.session?.state) {
       case 'connecting':
         return msg('Connecting…');
       case 'waiting':
-        return msg(str`Waiting for ${name} to join`);
+        return this.waitingText(name);
       case 'connected':
         return msg(str`${name} joined`);
       case 'reconnecting':
@@ -403,7 +410,7 @@ export class CareVideoDialog extends PatientDialogElement {
       state === 'connected'
         ? null
         : state === 'waiting'
-          ? msg(str`Waiting for ${name} to join`)
+          ? this.waitingText(name)
           : state === 'reconnecting'
             ? msg('Reconnecting…')
             : this.phase === 'ending'
@@ -457,12 +464,15 @@ export class CareVideoDialog extends PatientDialogElement {
     return html`<div class="summary" part="summary" role="status">
         ${this.endReason === 'failed' || this.endReason === 'refused' ? alertIcon : checkIcon}
         <h3>${heading}</h3>
-        ${entry
-          ? html`<p>${name} · <span class="duration">${formatDuration(entry.durationSeconds ?? 0)}</span></p>
-              <p>${msg('The visit and its duration are in the correspondence history.')}</p>`
-          : this.endReason === 'replaced'
-            ? html`<p>${msg('You opened this visit somewhere else, so it continues there.')}</p>`
-            : nothing}
+        ${entry?.status === 'no-answer'
+          ? html`<p>${msg(str`${this.patient?.name ?? msg('The patient')} did not join.`)}</p>
+              <p>${msg('The visit is in the correspondence history as No answer.')}</p>`
+          : entry
+            ? html`<p>${name} · <span class="duration">${formatDuration(entry.durationSeconds ?? 0)}</span></p>
+                <p>${msg('The visit and its duration are in the correspondence history.')}</p>`
+            : this.endReason === 'replaced'
+              ? html`<p>${msg('You opened this visit somewhere else, so it continues there.')}</p>`
+              : nothing}
         ${this.apiError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${errorText(this.apiError)}</span></p>` : nothing}
       </div>
       <button slot="footer" class="button primary" type="button" data-focus-after-end @click=${() => this.hide()}>${msg('Done')}</button>`;
