@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { PRACTITIONER_GONE_MS } from '../src/services/video-visits.js';
 import { api, databases, FAST_OUTBOX_ENV, openEvents, startServer, waitUntil, type TestServer } from './helpers.js';
 
 interface Visit {
@@ -395,6 +396,45 @@ for (const kind of databases()) {
       assert.equal(row.session.endedBy, 'expired');
       assert.equal((await server.db.knex('video_visits').where({ id: visit.id }).first()).status, 'completed');
       await waitUntil(() => practitioner.has('bye'), 10_000, 'bye');
+    });
+
+    test('a visit the practitioner left (a reload) ends for the patient once they have been gone a minute; one they came back to does not', async () => {
+      const left = await start();
+      const kept = await start('Aiko Tanaka');
+      const patient = await openSignal(server, left.id, (await join(tokenOf(left.joinUrl))).body.token);
+      const first = await openSignal(server, left.id, left.token);
+      const keptFirst = await openSignal(server, kept.id, kept.token);
+      await waitUntil(async () => (await entry(left.correspondenceId)).status === 'in-progress', 10_000, 'in progress');
+      await waitUntil(async () => (await entry(kept.correspondenceId)).status === 'waiting', 10_000, 'waiting');
+      first.close();
+      keptFirst.close();
+      const practitionerLeft = async (visitId: string) =>
+        (await server.db.knex('video_visit_events').where({ visit_id: visitId, role: 'practitioner', kind: 'participant-disconnected' })).length === 1;
+      await waitUntil(() => practitionerLeft(left.id), 10_000, 'left reported');
+      await waitUntil(() => practitionerLeft(kept.id), 10_000, 'kept: left reported');
+      const again = await openSignal(server, kept.id, kept.token);
+      await waitUntil(
+        async () => (await server.db.knex('video_visit_events').where({ visit_id: kept.id, role: 'practitioner', kind: 'participant-connected' })).length === 2,
+        10_000,
+        'came back',
+      );
+      // Within the minute nothing ends.
+      await server.app.video.expireOverdue();
+      assert.equal((await entry(left.correspondenceId)).status, 'in-progress');
+      // A minute on: the practitioner's reports are older than PRACTITIONER_GONE_MS.
+      const aMinuteAgo = new Date(Date.now() - PRACTITIONER_GONE_MS - 1000);
+      await server.db.knex('video_visit_events').whereIn('visit_id', [left.id, kept.id]).update({ occurred_at: aMinuteAgo });
+      assert.ok((await server.app.video.expireOverdue()) >= 1);
+      const ended = await entry(left.correspondenceId);
+      assert.equal(ended.status, 'completed', 'the patient had joined');
+      assert.equal(ended.session.endedBy, 'practitioner-left');
+      assert.equal((await join(tokenOf(left.joinUrl))).status, 410);
+      await waitUntil(() => patient.has('bye'), 10_000, 'the patient is told');
+      assert.equal((await entry(kept.correspondenceId)).status, 'waiting', 'the practitioner came back');
+      again.close();
+      patient.close();
+      // Its leaving recorded before the next test (a seat event after the server closes would fail).
+      await waitUntil(async () => (await server.db.knex('video_visit_events').where({ visit_id: kept.id, role: 'practitioner', kind: 'participant-disconnected' })).length === 2, 10_000, 'left again');
     });
 
     test('join attempts are rate-limited per client address: 429 problem+json with Retry-After', async () => {

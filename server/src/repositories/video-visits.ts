@@ -99,6 +99,37 @@ export class VideoVisitRepository {
       .limit(limit);
   }
 
+  /**
+   * Open visits the practitioner has left: their last practitioner report,
+   * before `quietSince`, was a leaving, and every practitioner participant that
+   * came has left since (a reload, a closed tab, a dropped connection that did
+   * not come back). The practitioner cannot take that seat again (a new visit
+   * is a new room), so the patient would otherwise wait until the visit expires.
+   */
+  async practitionerGone(quietSince: Date, limit: number): Promise<VideoVisitRow[]> {
+    return this.db<VideoVisitRow>('video_visits as v')
+      .select('v.*')
+      .whereNot('v.status', 'completed')
+      .whereNull('v.ended_at')
+      .whereExists((left) =>
+        left.from('video_visit_events as e').whereRaw('e.visit_id = v.id').andWhere({ 'e.role': 'practitioner', 'e.kind': 'participant-disconnected' }),
+      )
+      .whereNotExists((present) =>
+        present
+          .from('video_visit_events as c')
+          .whereRaw('c.visit_id = v.id')
+          .andWhere({ 'c.role': 'practitioner', 'c.kind': 'participant-connected' })
+          .whereNotExists((gone) =>
+            gone.from('video_visit_events as d').whereRaw('d.visit_id = v.id').andWhere('d.kind', 'participant-disconnected').andWhereRaw('d.participant = c.participant'),
+          ),
+      )
+      .whereNotExists((recent) =>
+        recent.from('video_visit_events as r').whereRaw('r.visit_id = v.id').andWhere('r.role', 'practitioner').andWhere('r.occurred_at', '>=', quietSince),
+      )
+      .orderBy('v.expires_at')
+      .limit(limit);
+  }
+
   async insertJoinLink(link: { visitId: string; tokenHash: string; channel: JoinLinkRow['channel']; expiresAt: Date }, db: Knex = this.db): Promise<void> {
     await db('join_links').insert({ visit_id: link.visitId, token_hash: link.tokenHash, channel: link.channel, expires_at: link.expiresAt });
   }

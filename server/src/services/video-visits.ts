@@ -91,6 +91,12 @@ const OVERDUE_BATCH = 50;
  * in any order) before it is logged as not answered.
  */
 const END_REPORT_GRACE_MS = 120_000;
+/**
+ * How long a visit waits for a practitioner who left (a reload, a closed tab, a
+ * connection that did not come back) before it ends for the patient too.
+ * Longer than Twilio's reconnection attempts (about 30 s), which report no leaving.
+ */
+export const PRACTITIONER_GONE_MS = 60_000;
 
 export const visitEnded = () => new AppError(410, 'visit_ended', 'Gone', 'This video visit has ended or its link has expired');
 
@@ -419,8 +425,10 @@ export class VideoVisitService {
 
   /**
    * Ends visits past their expiry that nobody ended (their links already answer
-   * 410), and settles those whose room the provider reported ended, with no sign
-   * of the patient, once no report has come for the grace period.
+   * 410), settles those whose room the provider reported ended, with no sign
+   * of the patient, once no report has come for the grace period, and ends
+   * those the practitioner left PRACTITIONER_GONE_MS ago without coming back
+   * (`endedBy: 'practitioner-left'`; the patient's page then says the visit ended).
    */
   async expireOverdue(): Promise<number> {
     const now = this.now();
@@ -435,7 +443,18 @@ export class VideoVisitService {
       // The provider already closed a room it reported ended.
       if (!visit.ended_at) await this.closeRoom(visit);
     }
-    return overdue.length;
+    // A practitioner who left cannot come back to this room: end it rather than keep the patient waiting for hours.
+    const abandoned = await this.deps.visits.practitionerGone(new Date(now.getTime() - PRACTITIONER_GONE_MS), OVERDUE_BATCH);
+    for (const visit of abandoned) {
+      await this.apply(
+        visit.id,
+        { kind: 'room-ended', role: null, participant: null, occurredAt: now, dedupeKey: 'room-ended' },
+        { type: 'system', id: 'video-practitioner-gone', requestId: null, ip: null },
+        { endedBy: 'practitioner-left', final: true },
+      );
+      await this.closeRoom(visit);
+    }
+    return overdue.length + abandoned.length;
   }
 
   /**
