@@ -98,6 +98,9 @@ const END_REPORT_GRACE_MS = 120_000;
  */
 export const PRACTITIONER_GONE_MS = 60_000;
 
+/** The room's end, recorded once per visit whoever reports it (its dedupe key is the same for all). */
+const roomEnded = (occurredAt: Date): Omit<NewVisitEvent, 'visitId'> => ({ kind: 'room-ended', role: null, participant: null, occurredAt, dedupeKey: 'room-ended' });
+
 export const visitEnded = () => new AppError(410, 'visit_ended', 'Gone', 'This video visit has ended or its link has expired');
 
 export const hashJoinToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -332,7 +335,7 @@ export class VideoVisitService {
     const visit = await this.requireVisible(key, visitId);
     const entry = await this.apply(
       visit.id,
-      { kind: 'room-ended', role: null, participant: null, occurredAt: this.now(), dedupeKey: 'room-ended' },
+      roomEnded(this.now()),
       actor,
       { endedBy: 'practitioner', final: true },
     );
@@ -410,7 +413,7 @@ export class VideoVisitService {
     const occurredAt = reportTime(input.timestamp, this.now());
     let event: Omit<NewVisitEvent, 'visitId'>;
     if (input.event === 'room-ended') {
-      event = { kind: 'room-ended', role: null, participant: null, occurredAt, dedupeKey: 'room-ended' };
+      event = roomEnded(occurredAt);
     } else if (input.event === 'participant-connected' || input.event === 'participant-disconnected') {
       const role: VisitRole | null =
         input.identity === visit.practitioner_identity ? 'practitioner' : input.identity === visit.patient_identity ? 'patient' : null;
@@ -433,28 +436,18 @@ export class VideoVisitService {
   async expireOverdue(): Promise<number> {
     const now = this.now();
     const overdue = await this.deps.visits.overdue(now, new Date(now.getTime() - END_REPORT_GRACE_MS), OVERDUE_BATCH);
-    for (const visit of overdue) {
-      await this.apply(
-        visit.id,
-        { kind: 'room-ended', role: null, participant: null, occurredAt: visit.expires_at, dedupeKey: 'room-ended' },
-        { type: 'system', id: 'video-expiry', requestId: null, ip: null },
-        { endedBy: 'expired', final: true },
-      );
-      // The provider already closed a room it reported ended.
-      if (!visit.ended_at) await this.closeRoom(visit);
-    }
+    for (const visit of overdue) await this.endUnattended(visit, visit.expires_at, 'video-expiry', 'expired');
     // A practitioner who left cannot come back to this room: end it rather than keep the patient waiting for hours.
     const abandoned = await this.deps.visits.practitionerGone(new Date(now.getTime() - PRACTITIONER_GONE_MS), OVERDUE_BATCH);
-    for (const visit of abandoned) {
-      await this.apply(
-        visit.id,
-        { kind: 'room-ended', role: null, participant: null, occurredAt: now, dedupeKey: 'room-ended' },
-        { type: 'system', id: 'video-practitioner-gone', requestId: null, ip: null },
-        { endedBy: 'practitioner-left', final: true },
-      );
-      await this.closeRoom(visit);
-    }
+    for (const visit of abandoned) await this.endUnattended(visit, now, 'video-practitioner-gone', 'practitioner-left');
     return overdue.length + abandoned.length;
+  }
+
+  /** The sweep's end of a visit nobody ended: final, so its outcome is settled whatever reports are missing. */
+  private async endUnattended(visit: VideoVisitRow, occurredAt: Date, actorId: string, endedBy: string): Promise<void> {
+    await this.apply(visit.id, roomEnded(occurredAt), { type: 'system', id: actorId, requestId: null, ip: null }, { endedBy, final: true });
+    // The provider already closed a room it reported ended.
+    if (!visit.ended_at) await this.closeRoom(visit);
   }
 
   /**
