@@ -112,9 +112,28 @@ describe('care-call-dialog', () => {
     await settle();
     expect(text('status')).to.equal('Call ended');
     expect(text('timer')).to.equal('0:42');
-    expect(part('end-button')!.disabled).to.be.true;
+    for (const control of ['controls', 'mute-button', 'hold-button', 'end-button']) expect(part(control) === null, `no ${control} once the call is over`).to.be.true;
+    expect(part('microphone') === null, 'nor a microphone picker').to.be.true;
+    await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Done', 'focus moves from End call to Done, not to the page');
     await animationsDone();
     await expect(el).to.be.accessible();
+  });
+
+  it('keeps focus in the notes when the patient hangs up while they are being typed', async () => {
+    const { el, part, startCall, settle } = await setup('pat-1');
+    const session = await startCall();
+    session.answer();
+    await settle();
+    part<HTMLTextAreaElement>('notes')!.focus();
+    await sendKeys({ type: 'Asked about' });
+    const ended = oneEvent(el, 'care-call-ended');
+    session.finish('completed');
+    await ended;
+    await settle();
+    expect(part('mute-button') === null, 'the call is over').to.be.true;
+    expect(deepActiveElement() === part('notes'), 'focus stays where the practitioner is typing').to.be.true;
+    await sendKeys({ type: ' the dose' });
+    expect(part<HTMLTextAreaElement>('notes')!.value).to.equal('Asked about the dose');
   });
 
   it('shows a live microphone level, zero while muted', async () => {

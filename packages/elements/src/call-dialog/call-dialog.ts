@@ -46,6 +46,7 @@ const isMicrophoneError = (error: unknown): error is MicrophoneError => (error a
  * @csspart call - The active call panel.
  * @csspart status - The call's status line.
  * @csspart timer - The running m:ss timer.
+ * @csspart controls - The Mute, Hold and End call buttons (gone once the call is over).
  * @csspart mute-button - The Mute toggle.
  * @csspart hold-button - The Hold / Resume toggle.
  * @csspart end-button - The End call button.
@@ -83,6 +84,8 @@ export class CareCallDialog extends PatientDialogElement {
   private notesTimer: ReturnType<typeof setTimeout> | null = null;
   /** The notes last saved (or being saved), so unchanged notes are not saved again. */
   private savedNotes = '';
+  /** Set when an update removes the focused call control (see willUpdate). */
+  private focusDone = false;
   private readonly onSessionChange = () => {
     this.now = Date.now();
     this.requestUpdate();
@@ -108,6 +111,15 @@ export class CareCallDialog extends PatientDialogElement {
       if (!this.live) this.reset();
       void this.listMicrophones();
     }
+    // The call controls and microphone go once the call is over: focus on one of them moves to Done, not to the page.
+    const focused = this.session?.ended ? (this.renderRoot as ShadowRoot | undefined)?.activeElement : null;
+    this.focusDone ||= !!focused?.closest('[part~="controls"], .microphone');
+  }
+
+  override updated(): void {
+    if (!this.focusDone) return;
+    this.focusDone = false;
+    void this.focusAfterRender('[slot="footer"].primary');
   }
 
   /** Whether a call is being placed or under way. */
@@ -434,8 +446,8 @@ export class CareCallDialog extends PatientDialogElement {
 
   protected renderControls(session: CallSession) {
     const canHold = session.state === 'in-progress' || (session.state === 'reconnecting' && session.onHold);
-    return html`<div class="controls" role="group" aria-label=${msg('Call controls')}>
-      <button class="button toggle" part="mute-button" type="button" ?data-on=${session.muted} ?disabled=${session.ended} @click=${this.toggleMute}>
+    return html`<div class="controls" part="controls" role="group" aria-label=${msg('Call controls')}>
+      <button class="button toggle" part="mute-button" type="button" ?data-on=${session.muted} @click=${this.toggleMute}>
         ${session.muted ? html`${micOffIcon}${msg('Unmute')}` : html`${micIcon}${msg('Mute')}`}
       </button>
       <button
@@ -443,12 +455,12 @@ export class CareCallDialog extends PatientDialogElement {
         part="hold-button"
         type="button"
         ?data-on=${session.onHold}
-        ?disabled=${session.ended || !canHold || this.holdBusy}
+        ?disabled=${!canHold || this.holdBusy}
         @click=${this.toggleHold}
       >
         ${session.onHold ? playIcon : pauseIcon}${session.onHold ? msg('Resume') : msg('Hold')}
       </button>
-      <button class="button danger" part="end-button" type="button" ?disabled=${session.ended} @click=${this.endCall}>
+      <button class="button danger" part="end-button" type="button" @click=${this.endCall}>
         ${hangUpIcon}${msg('End call')}
       </button>
     </div>`;
@@ -503,9 +515,9 @@ export class CareCallDialog extends PatientDialogElement {
           </p>
           ${session.call.call.recording ? html`<p class="recording">${msg('This call is recorded. The patient hears a notice first.')}</p>` : nothing}
         </section>
-        ${this.confirmingClose ? this.renderConfirm(patient) : nothing} ${this.renderControls(session)}
+        ${this.confirmingClose ? this.renderConfirm(patient) : nothing} ${session.ended ? nothing : this.renderControls(session)}
         ${this.error ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.error}</span></p>` : nothing}
-        ${this.renderMicrophone(session)} ${this.renderNotes()}
+        ${session.ended ? nothing : this.renderMicrophone(session)} ${this.renderNotes()}
       </div>
       ${session.ended
         ? html`<button slot="footer" class="button" type="button" @click=${this.callAgain}>${voiceIcon}${msg('Call again')}</button>

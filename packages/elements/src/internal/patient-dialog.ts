@@ -58,6 +58,14 @@ export abstract class PatientDialogElement extends LitElement {
     if (changed.has('open') && this.open) void this.refreshPatient();
   }
 
+  /** Focuses `selector` once it is shown: a newly slotted footer appears only after the dialog's slotchange. */
+  protected async focusAfterRender(selector: string): Promise<void> {
+    await this.updateComplete;
+    await new Promise(requestAnimationFrame);
+    await this.dialog?.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
+  }
+
   /** Loads the chosen patient again; `onPatientChange` follows if their details changed. */
   protected refreshPatient(): Promise<void> {
     return this.picker?.refresh() ?? Promise.resolve();

@@ -202,14 +202,6 @@ export class CareVideoDialog extends PatientDialogElement {
     await this.focusAfterRender('[data-focus-after-end]');
   }
 
-  /** Focuses `selector` once it is shown: a newly slotted footer appears only after the dialog's slotchange. */
-  private async focusAfterRender(selector: string): Promise<void> {
-    await this.updateComplete;
-    await new Promise(requestAnimationFrame);
-    await this.dialog?.updateComplete;
-    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
-  }
-
   private reset(): void {
     this.phase = 'pick';
     this.visit = null;
