@@ -119,6 +119,16 @@ describe('care-call-dialog', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('will not call the patient before once the host clears patient-id', async () => {
+    const { el, picker, part, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    expect(part('start-button')!.disabled).to.be.false;
+    el.patientId = '';
+    await waitUntil(() => !picker.patient, 'picker cleared');
+    await el.updateComplete;
+    expect(part('start-button')!.disabled, 'no patient, no call').to.be.true;
+  });
+
   it('keeps focus in the notes when the patient hangs up while they are being typed', async () => {
     const { el, part, startCall, settle } = await setup('pat-1');
     const session = await startCall();

@@ -98,8 +98,11 @@ export class CarePatientPicker extends LitElement {
   /** Loads patient `id`; `shown` is the copy on screen when reloading it, kept if the reload fails. */
   private async loadPatient(id: string, shown: Patient | null = null): Promise<void> {
     if (!id) {
+      const had = this.patient;
       this.patient = null;
       this.query = '';
+      // The host cleared the patient (e.g. its chart shows all patients): the dialog must not act on the one before.
+      if (had) this.dispatchEvent(new CarePatientChangeEvent(null));
       return;
     }
     if (!this.client) return;

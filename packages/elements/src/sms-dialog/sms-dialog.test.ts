@@ -230,6 +230,33 @@ describe('care-sms-dialog', () => {
     expect(textarea().value, 'emptied, so no draft').to.equal('');
   });
 
+  it('acts on no patient once the host clears patient-id, and keeps no draft across sessions', async () => {
+    const { server, el, root, picker, send, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    const textarea = () => root.querySelector('textarea')!;
+    await typeInto(textarea(), 'Your results are in');
+    expect(send().disabled).to.be.false;
+
+    // The EHR's chart switches to all patients: the dialog is for nobody until one is chosen.
+    el.patientId = '';
+    await waitUntil(() => !picker.patient, 'picker cleared');
+    await el.updateComplete;
+    expect(picker.shadowRoot!.querySelector('input')!.value).to.equal('');
+    expect(textarea().value, 'Aroha’s draft is not shown for nobody').to.equal('');
+    await typeInto(textarea(), 'Hello');
+    expect(send().disabled, 'no patient, no send').to.be.true;
+    root.querySelector('form')!.requestSubmit();
+    await el.updateComplete;
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages'), 'nothing sent to the patient before').to.have.length(0);
+
+    // Another practitioner signs in (a new client): the first one's drafts are gone.
+    el.client = new FakeServer().client();
+    el.patientId = 'pat-1';
+    await waitUntil(() => picker.patient?.id === 'pat-1', 'Aroha loaded for the new session');
+    await el.updateComplete;
+    expect(textarea().value, 'no draft from the session before').to.equal('');
+  });
+
   it('stays with the chosen patient after Send another', async () => {
     const { server, el, root, picker, textarea, send } = await setup();
     picker.value = 'pat-5';

@@ -32,7 +32,8 @@ const formatCount = (n: number) => n.toLocaleString(careLocale());
  * An unsent message is kept as a draft for its patient while the element
  * lives: closing and reopening the dialog, or choosing another patient and
  * coming back, shows it again. Drafts are held in memory only (they are
- * patient data) and cleared once sent.
+ * patient data), cleared once sent, and dropped when the client changes
+ * (another practitioner's session).
  *
  * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
  *
@@ -77,6 +78,12 @@ export class CareSmsDialog extends PatientDialogElement {
     if (changed.has('open') && this.open) {
       this.error = null;
       this.sent = null;
+    }
+    // Another session (another practitioner signed in): what the last one was writing is not theirs to see or send.
+    if (changed.has('client') && changed.get('client') !== undefined) {
+      this.drafts.clear();
+      this.body = '';
+      this.idempotencyKey = null;
     }
   }
 
