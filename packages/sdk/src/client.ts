@@ -21,6 +21,8 @@ export interface CareClientOptions {
 /** Options every operation accepts. */
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+  /** Lets the request outlive the page (fetch's `keepalive`), e.g. ending a call from `pagehide`. */
+  keepalive?: boolean | undefined;
 }
 
 export interface ListPatientsParams {

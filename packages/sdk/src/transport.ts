@@ -17,6 +17,8 @@ export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
+  /** Lets the request outlive the page (fetch's `keepalive`): for what a page says as it closes. */
+  keepalive?: boolean | undefined;
 }
 
 /**
@@ -95,6 +97,7 @@ export class Transport {
         headers,
         body: options.body === undefined ? null : JSON.stringify(options.body),
         signal: options.signal ?? null,
+        ...(options.keepalive ? { keepalive: true } : {}),
       });
     } catch (cause) {
       // An abort is the caller's decision, not a failure: let it through unchanged.

@@ -7,6 +7,7 @@ interface Recorded {
   method: string;
   headers: Headers;
   body: unknown;
+  keepalive: boolean | undefined;
 }
 
 function fakeFetch(respond: (req: Recorded) => Response) {
@@ -17,6 +18,7 @@ function fakeFetch(respond: (req: Recorded) => Response) {
       method: init.method ?? 'GET',
       headers: new Headers(init.headers),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+      keepalive: init.keepalive,
     };
     requests.push(req);
     return respond(req);
@@ -55,6 +57,17 @@ describe('client.calls', () => {
     );
     for (const req of requests) assert.equal(req.headers.get('authorization'), 'Bearer t');
     assert.equal(link.url, 'https://comms.test/base/api/v1/calls/c%201/recording?access=abc', 'made absolute against the client’s base URL');
+  });
+
+  it('ends a call with a request that outlives the page when asked (pagehide), and only then', async () => {
+    const { fetch, requests } = fakeFetch(() => json({ id: 'c1' }));
+    const client = createCareClient({ baseUrl: 'https://comms.test', token: 't', fetch });
+    await client.calls.end('c1', { keepalive: true });
+    await client.calls.end('c1');
+    assert.deepEqual(
+      requests.map((r) => r.keepalive),
+      [true, undefined],
+    );
   });
 
   it('turns problems into CareApiError, as every other resource does', async () => {

@@ -129,6 +129,28 @@ describe('care-call-dialog', () => {
     expect(part('start-button')!.disabled, 'no patient, no call').to.be.true;
   });
 
+  it('asks before the page is left mid-call, and ends the call for the patient when it is', async () => {
+    const { server, part, startCall, settle } = await setup('pat-1');
+    const unload = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(unload(), 'no call, no question').to.be.false;
+    const session = await startCall();
+    session.answer();
+    await settle();
+    expect(unload(), 'the browser asks before leaving a call').to.be.true;
+    const endPath = `/api/v1/calls/${session.call.id}/end`;
+    expect(server.requestsTo(endPath)).to.have.length(0);
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => server.requestsTo(endPath).length === 1, 'the call is ended as the page goes');
+    expect(server.requestsTo(endPath)[0]!.keepalive, 'a request that outlives the page').to.be.true;
+    part('end-button')?.click();
+    await waitUntil(() => !part('end-button'), 'ended');
+    expect(unload(), 'nothing to ask once the call is over').to.be.false;
+  });
+
   it('keeps focus in the notes when the patient hangs up while they are being typed', async () => {
     const { el, part, startCall, settle } = await setup('pat-1');
     const session = await startCall();

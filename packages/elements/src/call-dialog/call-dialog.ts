@@ -91,6 +91,19 @@ export class CareCallDialog extends PatientDialogElement {
     this.requestUpdate();
   };
   private readonly onSessionEnded = (event: Event) => this.callEnded(event as CallSessionEndedEvent);
+  /** Leaving or reloading the page mid-call: the browser asks first. */
+  private readonly onBeforeUnload = (event: BeforeUnloadEvent) => {
+    if (!this.live) return;
+    event.preventDefault();
+    event.returnValue = '';
+  };
+  /**
+   * The page is going anyway: end the call for the patient too, rather than
+   * leave their phone on a dead line until the provider notices.
+   */
+  private readonly onPageHide = () => {
+    if (this.live && this.call) void this.client?.calls.end(this.call.id, { keepalive: true }).catch(() => undefined);
+  };
   private readonly onDeviceChange = () => void this.listMicrophones();
 
   override connectedCallback(): void {
@@ -103,6 +116,8 @@ export class CareCallDialog extends PatientDialogElement {
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
     // Taken off the page mid-call: hang up rather than leave an unseen call running.
     void this.session?.end().catch(() => undefined);
+    window.removeEventListener('beforeunload', this.onBeforeUnload);
+    window.removeEventListener('pagehide', this.onPageHide);
     this.stopClock();
   }
 
@@ -143,6 +158,8 @@ export class CareCallDialog extends PatientDialogElement {
     this.session?.removeEventListener('change', this.onSessionChange);
     this.session?.removeEventListener('level', this.onSessionChange);
     this.session?.removeEventListener('ended', this.onSessionEnded);
+    window.removeEventListener('beforeunload', this.onBeforeUnload);
+    window.removeEventListener('pagehide', this.onPageHide);
     this.session = null;
     this.stopClock();
   }
@@ -235,6 +252,8 @@ export class CareCallDialog extends PatientDialogElement {
     session.addEventListener('change', this.onSessionChange);
     session.addEventListener('level', this.onSessionChange);
     session.addEventListener('ended', this.onSessionEnded);
+    window.addEventListener('beforeunload', this.onBeforeUnload);
+    window.addEventListener('pagehide', this.onPageHide);
     // Twice a second, so the m:ss timer never lags a whole second behind the call.
     this.clock = setInterval(() => (this.now = Date.now()), 500);
     this.now = Date.now();

@@ -21,6 +21,7 @@ export interface FakeRequest {
   url: URL;
   headers: Headers;
   body: unknown;
+  keepalive: boolean;
 }
 
 const BASE_URL = 'https://carecomms.test';
@@ -82,6 +83,7 @@ export class FakeServer {
       url,
       headers: new Headers(init.headers),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+      keepalive: init.keepalive === true,
     };
     this.requests.push(request);
     const route = `${method} ${url.pathname}`;
