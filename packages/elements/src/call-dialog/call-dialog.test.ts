@@ -278,15 +278,20 @@ describe('care-call-dialog', () => {
     expect(server.requestsTo(`/api/v1/calls/${session.call.id}/end`)).to.have.length(1);
   });
 
-  it('closes without asking once the call is over, and a new call starts fresh', async () => {
-    const { el, root, part, startCall } = await setup('pat-1');
+  it('calls again at once with Call again, and closes without asking once the call is over', async () => {
+    const { server, el, root, part, startCall } = await setup('pat-1');
     const session = await startCall();
     session.finish('busy');
     await el.updateComplete;
+    const started = oneEvent(el, 'care-call-started') as unknown as Promise<CareCallStartedEvent>;
     [...root.querySelectorAll<HTMLButtonElement>('[slot="footer"]')].find((b) => b.textContent!.includes('Call again'))!.click();
+    const again = await started;
+    expect(again.call.id, 'a new call').not.to.equal(session.call.id);
+    expect(server.requestsTo('/api/v1/patients/pat-1/calls')).to.have.length(2);
+    await waitUntil(() => server.calls.session !== session && part('mute-button'), 'the new call view');
+    await waitUntil(() => deepActiveElement() === part('mute-button'), 'focus on its controls');
+    server.calls.session!.finish('no-answer');
     await el.updateComplete;
-    expect(part('start-button')).to.exist;
-    expect(part('start-button')!.disabled).to.be.false;
     const closed = oneEvent(el, 'care-close');
     root.querySelector<CareDialog>('care-dialog')!.requestClose('escape');
     await closed;

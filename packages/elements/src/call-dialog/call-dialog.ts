@@ -359,9 +359,13 @@ export class CareCallDialog extends PatientDialogElement {
     );
   }
 
+  /** Places a new call to the same patient, as the button says; when they can no longer be called, the setup view says why. */
   private callAgain(): void {
     this.reset();
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~="start-button"]')?.focus());
+    void this.updateComplete.then(() => {
+      if (this.blocker()) this.renderRoot.querySelector<HTMLElement>('[part~="start-button"]')?.focus();
+      else void this.startCall();
+    });
   }
 
   protected override onPatientChange(event: CarePatientChangeEvent): void {
