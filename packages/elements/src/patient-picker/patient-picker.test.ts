@@ -105,6 +105,10 @@ describe('care-patient-picker', () => {
     await waitUntil(() => options().length === 6, 'Patient 2, 20 to 25');
     expect(more()).to.equal(null);
     expect(status()).to.equal('6 patients found');
+
+    await sendKeys({ type: '1' });
+    await waitUntil(() => options().length === 1, 'Patient 21 alone');
+    expect(status()).to.equal('1 patient found');
   });
 
   it('reloads the chosen patient on refresh(), and says so when their details changed', async () => {

@@ -289,7 +289,9 @@ export class CarePatientPicker extends LitElement {
         >${this.expanded && !this.searching && this.results.length
           ? this.more
             ? msg(str`Showing the first ${this.results.length} patients; type to find others`)
-            : msg(str`${this.results.length} patients found`)
+            : this.results.length === 1
+              ? msg('1 patient found')
+              : msg(str`${this.results.length} patients found`)
           : ''}</span
       >
       ${this.renderSelected()}
