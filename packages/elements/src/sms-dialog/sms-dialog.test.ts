@@ -114,6 +114,29 @@ describe('care-sms-dialog', () => {
     }
   });
 
+  it('counts what is sent, and its counter passes its limit exactly when the message is too long', async () => {
+    const { el, root, textarea, send, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    const counter = () => root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim();
+    const tooLong = () => root.querySelector('[part="too-long"]')?.textContent!.replace(/\s+/g, ' ').trim() ?? null;
+    for (const [body, expected, error] of [
+      // Spaces around the message are not sent.
+      ['  ' + 'x'.repeat(1600) + '   \n', '1,600/1,600 characters 11 SMS segments', null],
+      ['   \n  ', '0/160 characters 0 SMS segments', null],
+      // 801 euro signs: 801 characters (within the limit) that a handset counts as 1,602, in 11 segments.
+      ['€'.repeat(801), '1,602/1,683 characters 11 SMS segments', null],
+      // 1,601 characters, two of them euro signs: over the limit, and the counter says so too.
+      ['x'.repeat(1599) + '€€', '1,603/1,602 characters 11 SMS segments', 'Too long: 1,601 characters; an SMS can have at most 1,600.'],
+      ['x'.repeat(1709) + ' ', '1,709/1,600 characters 12 SMS segments', 'Too long: 1,709 characters; an SMS can have at most 1,600.'],
+    ] as const) {
+      await typeInto(textarea, body);
+      await el.updateComplete;
+      expect(counter(), JSON.stringify(body.slice(-8))).to.equal(expected);
+      expect(tooLong()).to.equal(error);
+      expect(send().disabled, 'Send only when it can be sent').to.equal(error !== null || !body.trim());
+    }
+  });
+
   it('counts segments and warns when Unicode shortens them', async () => {
     const { el, root, textarea, pickerReady } = await setup('pat-1');
     await pickerReady();

@@ -185,11 +185,15 @@ export class CareSmsDialog extends PatientDialogElement {
   }
 
   protected renderCounter() {
-    const info = countSmsSegments(this.body);
+    // The body as it will be sent (trimmed), as the limit and the bill count it.
+    const info = countSmsSegments(this.body.trim());
     const segments = info.segments;
     // Out of what the segments so far hold: 160 for one GSM-7 SMS, 153 a segment past it (70 and 67 in Unicode).
-    // Never more than one message can hold, so a message near the limit does not seem to have room left.
-    const capacity = Math.min(Math.max(segments, 1) * info.perSegment, MAX_LENGTH);
+    // Never more than one message can hold, so a message near the limit does not seem to have room left. The
+    // limit counts characters while the counter counts what the handset does (€ [ ] … take two in GSM-7), so
+    // it is put in the counter's terms: the counter passes it exactly when the message is too long.
+    const limit = MAX_LENGTH + info.characters - this.bodyLength;
+    const capacity = Math.min(Math.max(segments, 1) * info.perSegment, limit);
     return html`<div class="counter" part="counter" id="counter">
         <span>${msg(str`${formatCount(info.characters)}/${formatCount(capacity)} characters`)}</span>
         <span>${segments === 1 ? msg('1 SMS segment') : msg(str`${segments} SMS segments`)}</span>
