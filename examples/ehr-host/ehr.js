@@ -49,6 +49,9 @@ function demoDob(key) {
   return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
 
+/** Fictional allergies for the banner, by the demo patients' record numbers; the others have none on file. */
+const DEMO_ALLERGIES = { 'MRN-100231': 'Penicillin', 'MRN-100284': 'Latex', 'MRN-100297': 'Sulfonamides' };
+
 function showPatient(patient) {
   const text = (id, value) => (document.getElementById(id).textContent = value);
   if (!patient) {
@@ -67,10 +70,40 @@ function showPatient(patient) {
   text('patient-dob', demoDob(patient.externalId ?? patient.id));
   text('patient-phone', patient.phoneDisplay ?? 'None on file');
   text('patient-email', patient.email ?? 'None on file');
-  document.getElementById('patient-allergy').hidden = false;
+  const allergy = DEMO_ALLERGIES[patient.externalId] ?? null;
+  text('patient-allergy', `Allergy: ${allergy}`);
+  document.getElementById('patient-allergy').hidden = !allergy;
   document.getElementById('patient-opted-out').hidden = !patient.optedOut;
   comms.setAttribute('patient-id', patient.id);
   document.title = `${patient.name} · Meridian EHR (CareComms demo)`;
+}
+
+/** Fills the patient switcher and shows the patient chosen in it (the first, when `pickFirst` and it was empty). */
+async function showPatients(patients, pickFirst) {
+  const previous = patientSelect.value;
+  patientSelect.replaceChildren(
+    new Option('All patients', ''),
+    ...patients.map((p) => new Option(p.optedOut ? `${p.name} (SMS opted out)` : p.name, p.id)),
+  );
+  patientSelect.disabled = false;
+  const keep = patients.find((p) => p.id === previous);
+  const chosen = keep ?? (pickFirst || previous ? patients[0] : null) ?? null;
+  patientSelect.value = chosen?.id ?? '';
+  patientSelect.onchange = () => showPatient(patients.find((p) => p.id === patientSelect.value) ?? null);
+  showPatient(chosen);
+}
+
+/**
+ * Back on the chart (e.g. from the patient's phone in another tab): the EHR
+ * reloads its patients, so a STOP or START texted meanwhile shows in the banner.
+ */
+async function refreshPatients() {
+  if (!token || document.visibilityState !== 'visible') return;
+  try {
+    await showPatients(await loadPatients(), false);
+  } catch (error) {
+    console.warn('Demo EHR: patients could not be reloaded', error);
+  }
 }
 
 async function signIn(practitioner) {
@@ -79,20 +112,11 @@ async function signIn(practitioner) {
   try {
     token = await mintToken(practitioner);
     localStorage.setItem(STORAGE_KEY, practitioner);
+    // The new practitioner may not see the patient on screen: the widget waits for the patient chosen below.
+    comms.removeAttribute('patient-id');
     comms.setAttribute('base-url', location.origin);
     comms.setAttribute('token', token);
-    const patients = await loadPatients();
-    const previous = patientSelect.value;
-    patientSelect.replaceChildren(
-      new Option('All patients', ''),
-      ...patients.map((p) => new Option(p.optedOut ? `${p.name} (SMS opted out)` : p.name, p.id)),
-    );
-    patientSelect.disabled = false;
-    const keep = patients.find((p) => p.id === previous);
-    const chosen = keep ?? patients[0] ?? null;
-    patientSelect.value = chosen?.id ?? '';
-    patientSelect.onchange = () => showPatient(patients.find((p) => p.id === patientSelect.value) ?? null);
-    showPatient(chosen);
+    await showPatients(await loadPatients(), true);
   } catch (error) {
     showError(error.message);
   } finally {
@@ -127,4 +151,6 @@ setUpTabs();
 practitionerSelect.value = localStorage.getItem(STORAGE_KEY) ?? 'dr-lee';
 practitionerSelect.addEventListener('change', () => signIn(practitionerSelect.value));
 comms.addEventListener('care-sms-sent', (event) => console.info('CareComms: SMS accepted', event.entry.id));
+document.addEventListener('visibilitychange', refreshPatients);
+window.addEventListener('focus', refreshPatients);
 signIn(practitionerSelect.value);

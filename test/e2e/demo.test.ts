@@ -94,7 +94,32 @@ describe('demo EHR page', () => {
     const alerts = page.getByRole('list', { name: 'Alerts' }).getByRole('listitem');
     await page.locator('#patient-select').selectOption({ label: 'Noah Williams (SMS opted out)' });
     await page.locator('#patient-name', { hasText: 'Noah Williams' }).waitFor();
-    assert.deepEqual(await alerts.allInnerTexts(), ['Allergy: Penicillin', 'SMS opted out']);
+    assert.deepEqual(await alerts.allInnerTexts(), ['Allergy: Sulfonamides', 'SMS opted out']);
+    // Each patient's own alerts: Aiko has no allergy on file.
+    await page.locator('#patient-select').selectOption({ label: 'Aiko Tanaka' });
+    await page.locator('#patient-name', { hasText: 'Aiko Tanaka' }).waitFor();
+    assert.deepEqual(await alerts.allInnerTexts(), []);
+
+    // Aiko texts STOP from her phone in another tab; back on the chart, the banner says so without a reload.
+    const phone = await browser.newPage();
+    await phone.goto(`${server.url}/sandbox/phone?phone=%2B61491570157`);
+    await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true }));
+    await phone.getByRole('button', { name: 'STOP', exact: true }).click();
+    await page.getByRole('list', { name: 'Correspondence' }).getByRole('listitem').filter({ hasText: 'STOP' }).first().waitFor({ timeout: 15_000 });
+    assert.deepEqual(await alerts.allInnerTexts(), [], 'a hidden page has not reloaded yet');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.locator('#patient-opted-out').waitFor();
+    assert.deepEqual(await alerts.allInnerTexts(), ['SMS opted out']);
+    assert.equal(await page.locator('#patient-select option:checked').innerText(), 'Aiko Tanaka (SMS opted out)');
+    // START again, for the other tests; the window's focus reloads too.
+    await phone.getByRole('button', { name: 'START', exact: true }).click();
+    await page.getByRole('list', { name: 'Correspondence' }).getByRole('listitem').filter({ hasText: 'START' }).first().waitFor({ timeout: 15_000 });
+    await phone.close();
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await page.locator('#patient-opted-out').waitFor({ state: 'hidden' });
     await page.locator('#patient-select').selectOption({ label: 'All patients' });
     await page.locator('#patient-name', { hasText: 'All patients' }).waitFor();
     assert.deepEqual(await alerts.allInnerTexts(), []);
