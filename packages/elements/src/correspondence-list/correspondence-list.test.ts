@@ -240,6 +240,71 @@ describe('care-correspondence-list', () => {
     expect(cursors.slice(0, 3)).to.deep.equal([null, '40', '80']);
   });
 
+  /**
+   * Messages of a few lines: rows taller than the size the list assumes for rows not yet laid out. A jump
+   * to the bottom then lands on the last rows without laying out, or passing, the ones before them.
+   */
+  const messages = (count: number, patientId?: string) =>
+    makeEntries(count).map((e) => ({
+      ...e,
+      ...(patientId ? { patientId, patientName: 'Aroha Ngata' } : {}),
+      channel: 'sms' as const,
+      status: 'delivered' as const,
+      body: 'Your blood test results are back and look normal, so there is no need to come in. '.repeat(4),
+    }));
+
+  it('loads every page when the reader jumps straight to the bottom (the scrollbar thumb, End), showing that it loads', async () => {
+    const { server, el, rows } = await setup({ entries: messages(100) }, { pageSize: 30 });
+    await waitUntil(() => rows().length === 30, 'first page');
+    const scroller = el.parentElement!;
+    const cursors = () => server.requestsTo('/api/v1/correspondence').map((r) => r.url.searchParams.get('cursor'));
+    const inView = (element: Element) => {
+      const view = scroller.getBoundingClientRect();
+      const box = element.getBoundingClientRect();
+      return box.bottom > view.top && box.top < view.bottom;
+    };
+    const loading = () => el.shadowRoot!.querySelector('.footer-state[role="status"]');
+    // Each page is held back, so what the reader sees while it loads can be read.
+    server.options = { latencyMs: 1000 };
+    for (const [cursor, loaded] of [['30', 60], ['60', 90], ['90', 100]] as const) {
+      // One jump, over every row between: none of them comes into view on the way.
+      scroller.scrollTop = scroller.scrollHeight;
+      await waitUntil(() => cursors().includes(cursor), `page from ${cursor} requested after a jump to the bottom`, { timeout: 3000 });
+      await waitUntil(() => loading()?.textContent === 'Loading more…', 'loading shown');
+      // At the bottom while it loads, the reader sees that more is on its way.
+      scroller.scrollTop = scroller.scrollHeight;
+      await aTimeout(50);
+      expect(loading() && inView(loading()!), `Loading more… in view at the bottom while the page from ${cursor} loads`).to.be.true;
+      await waitUntil(() => rows().length === loaded, `${loaded} rows loaded`, { timeout: 3000 });
+    }
+    scroller.scrollTop = scroller.scrollHeight;
+    await aTimeout(300);
+    expect(cursors(), 'every page asked for once').to.deep.equal([null, '30', '60', '90']);
+    const last = rows().at(-1)!;
+    expect(last.getAttribute('aria-posinset')).to.equal('100');
+    expect(last.getAttribute('aria-setsize'), 'the end of the history').to.equal('100');
+    expect(inView(last), 'the oldest entry in view at the bottom').to.be.true;
+    expect(loading()).to.be.null;
+  });
+
+  it('one patient’s 32 entries: a jump to the bottom loads the last 2, and a page that fails says so and retries', async () => {
+    const { server, el, rows } = await setup({ entries: messages(32, 'pat-1') }, { patientId: 'pat-1' });
+    await waitUntil(() => rows().length === 30, 'first page');
+    server.options = { failures: { 'GET /api/v1/correspondence': 500 } };
+    el.parentElement!.scrollTop = el.parentElement!.scrollHeight;
+    const alert = () => el.shadowRoot!.querySelector<HTMLElement>('.footer-state[role="alert"]');
+    await waitUntil(alert, 'the failed page is reported', { timeout: 3000 });
+    expect(alert()!.textContent).to.contain('More correspondence could not be loaded.');
+    expect(server.requestsTo('/api/v1/correspondence').map((r) => r.url.searchParams.get('cursor'))).to.deep.equal([null, '30']);
+    await expect(el).to.be.accessible();
+    server.options = {};
+    alert()!.querySelector('button')!.click();
+    await waitUntil(() => rows().length === 32, 'the retry loads the rest', { timeout: 3000 });
+    expect(alert()).to.be.null;
+    expect(rows().at(-1)!.getAttribute('aria-posinset')).to.equal('32');
+    expect(rows().at(-1)!.getAttribute('aria-setsize')).to.equal('32');
+  });
+
   it('a short history is plain rows; past PLAIN_ROWS it hands over to the virtualizer without moving the row in view', async () => {
     const { server, el, rows } = await setup({ entries: makeEntries(400) }, { pageSize: 45 });
     await waitUntil(() => rows().length === 45, 'first page: every row in the DOM');

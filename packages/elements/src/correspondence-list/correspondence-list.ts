@@ -108,9 +108,9 @@ export class CareCorrespondenceList extends LitElement {
   @state() private virtualize?: (typeof import('@lit-labs/virtualizer/virtualize.js'))['virtualize'];
   /** The virtualizer's host for the rows past {@link PLAIN_ROWS} has been in the document for a render (it reads its scrolling ancestors when it starts). */
   @state() private tailHostReady = false;
-  /** Plain rows: watches the row {@link PREFETCH_ROWS} from the end, to load the next page as it comes into view. */
+  /** Plain rows: watches the last {@link PREFETCH_ROWS} rows, to load the next page when any of them is in view. */
   private nearEndObserver?: IntersectionObserver;
-  /** The row {@link nearEndObserver} watches, if any. */
+  /** The first of the rows {@link nearEndObserver} watches, if any (the rest are the rows after it). */
   private watchedRow: Element | undefined;
   private nextCursor: string | null = null;
   /** Bumped on every reload, so answers to superseded requests are dropped. */
@@ -169,22 +169,25 @@ export class CareCorrespondenceList extends LitElement {
 
   /**
    * Plain rows have no range events: while the end of the list is among them,
-   * an IntersectionObserver on a row near it asks for the next page (past
-   * them, the virtualizer's range events do).
+   * an IntersectionObserver on each of the last {@link PREFETCH_ROWS} rows asks
+   * for the next page as soon as any of them is in view (past them, the
+   * virtualizer's range events do). Every one of them, not just the first: a
+   * jump to the bottom (the scrollbar thumb, End) passes over the rows before
+   * the ones it lands on, which never come into view.
    */
   private watchNearEnd(): void {
     const near = this.entries.length - PREFETCH_ROWS;
     const watching = near < PLAIN_ROWS && this.loadState === 'ready' && !!this.nextCursor && typeof IntersectionObserver === 'function';
-    const target = watching ? this.renderRoot.querySelectorAll('[role="listitem"]')[Math.max(0, near)] : undefined;
-    // Most renders (a live update, the stream's state) leave the row to watch as it was.
-    if (target === this.watchedRow) return;
+    const targets = watching ? [...this.renderRoot.querySelectorAll('[role="listitem"]')].slice(Math.max(0, near)) : [];
+    // Most renders (a live update, the stream's state) leave the rows to watch as they were: the same first row, the same rows after it.
+    if (targets[0] === this.watchedRow) return;
     this.nearEndObserver?.disconnect();
-    this.watchedRow = target;
-    if (!target) return;
+    this.watchedRow = targets[0];
+    if (!targets[0]) return;
     this.nearEndObserver ??= new IntersectionObserver((records) => {
       if (records.some((r) => r.isIntersecting)) void this.loadMore();
     });
-    this.nearEndObserver.observe(target);
+    for (const target of targets) this.nearEndObserver.observe(target);
   }
 
   /** Reloads the first page, e.g. after the host changed something the list cannot see. */
