@@ -181,6 +181,37 @@ describe('video visits in the sandbox', () => {
     await page.close();
   });
 
+  test('a patient who left and pressed Rejoin is told on the device check when the visit ends, and Join is no longer offered', async () => {
+    const { page, errors } = await chartFor('Lucas Silva');
+    const { dialog, joinUrl } = await startVisit(page);
+    const phone = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await phone.goto(joinUrl);
+    const room = phone.locator('care-video-room');
+    await room.getByRole('button', { name: 'Join' }).click();
+    await room.getByText('Dr Amelia Lee joined').waitFor({ timeout: 20_000 });
+    await room.getByRole('button', { name: 'Leave' }).click();
+    await room.getByRole('heading', { name: 'You left the visit' }).waitFor();
+    await dialog.getByText('Lucas Silva left the call').first().waitFor({ timeout: 10_000 });
+
+    // Back on the device check, with Join offered: the practitioner ends the visit meanwhile.
+    await room.getByRole('button', { name: 'Rejoin' }).click();
+    const join = room.getByRole('button', { name: 'Join' });
+    await join.waitFor();
+    await phone.waitForFunction(() => {
+      const button = document.querySelector('care-video-room')?.shadowRoot?.querySelector<HTMLButtonElement>('[part="join-button"]');
+      return button && !button.disabled;
+    });
+    await dialog.getByRole('button', { name: 'End call' }).click();
+    await dialog.getByText('Video call ended').waitFor();
+    // Told without doing anything (the page keeps checking its link), like reloading it would.
+    await room.getByRole('heading', { name: 'This video visit has ended' }).waitFor({ timeout: 25_000 });
+    assert.equal(await room.getByRole('button', { name: 'Join' }).count(), 0, 'Join is no longer offered');
+    assert.equal(await room.locator('[part="preview"]').count(), 0, 'the camera is released');
+    assert.deepEqual(errors, []);
+    await phone.close();
+    await page.close();
+  });
+
   test('closing the dialog during a call asks first; Keep call keeps it, End call ends and logs it', async () => {
     const { page, errors } = await chartFor('Aiko Tanaka');
     const { dialog } = await startVisit(page);

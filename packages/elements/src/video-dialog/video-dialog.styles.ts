@@ -78,22 +78,46 @@ export const videoDialogStyles = css`
     margin: 0;
     font-size: 1rem;
   }
+  /* The link beside Copy when there is room for both, else the link on its own line and Copy under it, as wide. */
   .link-row {
     display: flex;
+    flex-wrap: wrap;
     gap: 0.5rem;
   }
-  .link-row input {
-    flex: 1;
+  .link-row .button {
+    flex: 1 0 auto;
+  }
+  /* The whole link is shown, wrapped over as many lines as it takes: the field grows with a hidden copy of its text. */
+  .link-field {
+    display: grid;
+    flex: 999 1 14rem;
+    min-width: 0;
+  }
+  .link-field > textarea,
+  .link-field::after {
+    grid-area: 1 / 1;
+    box-sizing: border-box;
     min-width: 0;
     min-height: 2.5rem;
-    padding: 0.375rem 0.5rem;
+    margin: 0;
+    padding: 0.5rem;
     border: 1px solid var(--_care-color-border-strong);
     border-radius: var(--_care-radius);
-    background: var(--_care-color-surface);
-    color: inherit;
     font: inherit;
     font-size: 0.8125rem;
-    text-overflow: ellipsis;
+    line-height: 1.4;
+    white-space: pre-wrap;
+    word-break: break-all;
+  }
+  .link-field::after {
+    content: attr(data-value) ' ';
+    visibility: hidden;
+  }
+  .link-field > textarea {
+    overflow: hidden;
+    resize: none;
+    background: var(--_care-color-surface);
+    color: inherit;
   }
   .link-status {
     display: flex;

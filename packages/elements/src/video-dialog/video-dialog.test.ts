@@ -107,6 +107,44 @@ describe('care-video-dialog', function () {
     expect(beyond, 'elements reaching past the side column').to.deep.equal([]);
   });
 
+  it('shows the whole join link, readable and still selectable, beside the video or inset, and on a phone', async () => {
+    /** The link field: every character in view, the field as wide as its panel allows, inside it. */
+    const showsWholeLink = (ctx: Awaited<ReturnType<typeof setup>>, label: string) => {
+      const field = ctx.$<HTMLTextAreaElement>('[part="join-link-input"]')!;
+      expect(field.value, label).to.equal(ctx.server.video.visits.at(-1)!.visit.joinUrl);
+      expect(field.scrollWidth, `${label}: nothing cut off sideways`).to.be.at.most(field.clientWidth);
+      expect(field.scrollHeight, `${label}: nothing cut off below`).to.be.at.most(field.clientHeight + 1);
+      const panel = ctx.$('[part="join-link"]')!;
+      const inner = panel.clientWidth - parseFloat(getComputedStyle(panel).paddingLeft) - parseFloat(getComputedStyle(panel).paddingRight);
+      const box = field.getBoundingClientRect();
+      // Either the whole row (Copy beneath it) or the row beside Copy when the panel is wide.
+      const copy = ctx.$('[part="copy-button"]')!.getBoundingClientRect();
+      const room = copy.top >= box.bottom ? inner : inner - copy.width - 8;
+      expect(box.width, `${label}: uses the panel's width`).to.be.at.least(room - 3);
+      expect(box.right, `${label}: inside the panel`).to.be.at.most(panel.getBoundingClientRect().right);
+      expect(copy.right, `${label}: Copy inside the panel`).to.be.at.most(panel.getBoundingClientRect().right);
+      // Focusing it selects the whole link, ready to copy by hand.
+      field.focus();
+      expect(field.value.slice(field.selectionStart, field.selectionEnd), `${label}: selected on focus`).to.equal(field.value);
+      field.blur();
+    };
+
+    await setViewport({ width: 1280, height: 900 });
+    const wide = await setup();
+    await start(wide);
+    showsWholeLink(wide, 'side by side');
+    wide.$<HTMLButtonElement>('[part="layout-button"]')!.click();
+    await wide.el.updateComplete;
+    expect(wide.$('[part="layout-button"]')!.textContent!.trim()).to.equal('Side by side');
+    showsWholeLink(wide, 'inset');
+    wide.el.remove();
+
+    await setViewport({ width: 400, height: 800 });
+    const phone = await setup();
+    await start(phone);
+    showsWholeLink(phone, 'phone');
+  });
+
   it('stays a full-screen sheet on a phone during a call', async () => {
     await setViewport({ width: 400, height: 800 });
     const ctx = await setup();

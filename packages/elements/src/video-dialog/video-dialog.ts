@@ -260,7 +260,7 @@ export class CareVideoDialog extends PatientDialogElement {
       await navigator.clipboard.writeText(url);
     } catch {
       // No clipboard permission (e.g. an iframe without it): select the text and copy the old way.
-      const input = this.renderRoot.querySelector<HTMLInputElement>('#join-url');
+      const input = this.renderRoot.querySelector<HTMLTextAreaElement>('#join-url');
       input?.focus();
       input?.select();
       if (!document.execCommand('copy')) {
@@ -371,7 +371,17 @@ export class CareVideoDialog extends PatientDialogElement {
       <h3 id="join-link-title">${msg('Invite the patient')}</h3>
       <label class="visually-hidden" for="join-url">${msg('Patient join link')}</label>
       <div class="link-row">
-        <input id="join-url" part="join-link-input" type="text" readonly .value=${visit.joinUrl} @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()} />
+        <div class="link-field" data-value=${visit.joinUrl}>
+          <textarea
+            id="join-url"
+            part="join-link-input"
+            rows="1"
+            readonly
+            spellcheck="false"
+            .value=${visit.joinUrl}
+            @focus=${(e: FocusEvent) => (e.target as HTMLTextAreaElement).select()}
+          ></textarea>
+        </div>
         <button class="button" part="copy-button" type="button" @click=${this.copyLink}>${copyIcon}${msg('Copy link')}</button>
       </div>
       <button

@@ -15,14 +15,30 @@ afterEach(async () => {
   await setViewport({ width: 800, height: 600 });
 });
 
+/** The join page's status, as the server answers it: 200, or 410 once the visit is over. */
+const realPage = (ended: boolean) => new Response(null, { status: ended ? 410 : 200 });
+
 /** A visit started by the (fake) practitioner, and the patient's room for its link. */
-async function setup(options: { joinFailure?: number } = {}) {
+async function setup(options: { joinFailure?: number; page?: (ended: boolean) => Response } = {}) {
   const server = new FakeServer();
   const client = server.client();
   const visit = await client.videoVisits.start('pat-1');
   server.video.joinFailure = options.joinFailure ?? null;
   const token = visit.joinUrl.split('/join/')[1]!;
-  const el = await fixture<CareVideoRoom>(html`<care-video-room base-url="https://carecomms.test" join-token=${token} .fetch=${server.fetch}></care-video-room>`);
+  /** The room's looks at its link (`HEAD /join/<token>`), by the phase it was in. */
+  const linkChecks: string[] = [];
+  const answerPage = options.page ?? realPage;
+  const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input));
+    if (url.pathname === `/join/${token}` && init.method === 'HEAD') {
+      // The screen the patient is on (the room asks as it changes screens).
+      await el.updateComplete;
+      linkChecks.push(el.shadowRoot!.querySelector('[part="notice"] h2')?.textContent ?? (el.shadowRoot!.querySelector('[part="join-button"]') ? 'check' : 'call'));
+      return answerPage(server.video.visits[0]!.ended);
+    }
+    return server.fetch(input, init);
+  };
+  const el: CareVideoRoom = await fixture<CareVideoRoom>(html`<care-video-room base-url="https://carecomms.test" join-token=${token} .fetch=${fetch}></care-video-room>`);
   const $ = <T extends Element = HTMLElement>(selector: string) => el.shadowRoot!.querySelector<T>(selector);
   const byText = (text: string) => [...el.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.includes(text));
   /** The practitioner joins the same visit. */
@@ -32,7 +48,16 @@ async function setup(options: { joinFailure?: number } = {}) {
     await session.connect();
     return session;
   };
-  return { server, client, visit, el, $, byText, practitionerJoins };
+  /** Joins, waits for the call, then leaves: on the "You left the visit" screen. */
+  const joinAndLeave = async () => {
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Waiting for Dr Amelia Lee'), 'waiting', { timeout: 8000 });
+    ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('You left the visit'), 'left');
+  };
+  const ctx = { server, client, visit, el, $, byText, practitionerJoins, linkChecks, joinAndLeave };
+  return ctx;
 }
 
 const playing = (video: HTMLVideoElement | null) => !!video && video.videoWidth > 0 && !video.paused;
@@ -108,6 +133,62 @@ describe('care-video-room', function () {
     await ctx.client.videoVisits.end(ctx.visit.id);
     expect((await ended).reason).to.equal('ended');
     await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('The visit has ended'), 'ended notice');
+  });
+
+  /** The notice for a link whose visit is over, with nothing left to press and the camera released. */
+  const toldVisitEnded = async (ctx: Awaited<ReturnType<typeof setup>>, timeout = 5000) => {
+    await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('This video visit has ended'), 'told the visit ended', { timeout });
+    expect(ctx.$('[part="notice"]')!.getAttribute('role')).to.equal('alert');
+    expect(ctx.$('[part="join-button"]'), 'no Join').to.be.null;
+    expect(ctx.byText('Rejoin'), 'no Rejoin').to.be.undefined;
+    expect(ctx.$('[part="preview"]'), 'camera released').to.be.null;
+  };
+
+  it('tells a patient who left, on the device check again, that the clinician ended the visit, without their doing anything', async () => {
+    const ctx = await setup();
+    await ctx.joinAndLeave();
+    ctx.byText('Rejoin')!.click();
+    await joinReady(ctx);
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    // The room looks at its link every 15 seconds off the call.
+    await toldVisitEnded(ctx, 20_000);
+    expect(ctx.linkChecks.at(-1)).to.equal('check');
+    expect(ctx.linkChecks, 'never during the call').not.to.include('call');
+  });
+
+  it('tells a patient on the Rejoin screen that the visit ended, and looks again as soon as the page is back in front', async () => {
+    const ctx = await setup();
+    await ctx.joinAndLeave();
+    await waitUntil(() => ctx.linkChecks.includes('You left the visit'), 'the link looked at on leaving');
+    expect(ctx.byText('Rejoin'), 'still open: Rejoin offered').to.exist;
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    document.dispatchEvent(new Event('visibilitychange'));
+    await toldVisitEnded(ctx);
+  });
+
+  it('looks at the link before offering Join again', async () => {
+    const ctx = await setup();
+    await ctx.joinAndLeave();
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    ctx.byText('Rejoin')!.click();
+    await toldVisitEnded(ctx);
+  });
+
+  it('keeps offering Join when the link cannot be looked at, and then Join says the visit ended', async () => {
+    for (const status of [404, 429, 503]) {
+      const ctx = await setup({ page: () => new Response(null, { status }) });
+      await ctx.joinAndLeave();
+      await ctx.client.videoVisits.end(ctx.visit.id);
+      ctx.byText('Rejoin')!.click();
+      await joinReady(ctx);
+      document.dispatchEvent(new Event('visibilitychange'));
+      await waitUntil(() => ctx.linkChecks.filter((c) => c === 'check').length >= 1, 'looked at');
+      await ctx.el.updateComplete;
+      expect(ctx.$('[part="notice"]'), `page answered ${status}`).to.be.null;
+      ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+      await toldVisitEnded(ctx);
+      ctx.el.remove();
+    }
   });
 
   for (const [status, text] of [

@@ -27,6 +27,15 @@ import { videoRoomStyles } from './video-room.styles.js';
 type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'failed' | 'invalid' | 'gone';
 
 /**
+ * Out of the call nothing tells the page that the visit ended (in it, the
+ * provider's room does): on these screens it looks at its link (`HEAD
+ * /join/<token>`) every LINK_CHECK_MS, when it comes back to the front, and on
+ * arriving there, as a reload would.
+ */
+const OFF_CALL: ReadonlySet<Phase> = new Set(['check', 'left', 'replaced', 'failed']);
+const LINK_CHECK_MS = 15_000;
+
+/**
  * @tagname care-video-room
  * @summary The patient's side of a video visit, for the page a join link
  * opens: a device check (camera preview, microphone level, camera and
@@ -91,10 +100,16 @@ export class CareVideoRoom extends LitElement {
   private stopMeter: (() => void) | null = null;
   private choice: MediaChoice = {};
   private readonly onDeviceChange = () => void this.refreshDevices();
+  private linkTimer: ReturnType<typeof setInterval> | undefined;
+  private checkingLink = false;
+  /** Back to a page that was in the background (where timers slow down): look at once. */
+  private readonly onVisibilityChange = () => void this.checkLink();
 
   override connectedCallback(): void {
     super.connectedCallback();
     navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+    document.addEventListener('visibilitychange', this.onVisibilityChange);
+    this.linkTimer = setInterval(() => void this.checkLink(), LINK_CHECK_MS);
     if (this.phase === 'check' && !this.preview) void this.startPreview();
   }
 
@@ -105,6 +120,8 @@ export class CareVideoRoom extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    clearInterval(this.linkTimer);
     this.stopPreview();
     this.call.session?.leave();
   }
@@ -195,6 +212,28 @@ export class CareVideoRoom extends LitElement {
     }
   }
 
+  /**
+   * Off the call, whether the link still opens the visit: its page answers
+   * 410 once the visit is over (or the link expired), and then the patient is
+   * told so instead of being offered Join. Anything else (offline, a 429)
+   * leaves the screen as it is; pressing Join would tell.
+   */
+  private async checkLink(): Promise<void> {
+    if (!OFF_CALL.has(this.phase) || this.checkingLink || document.visibilityState === 'hidden' || !this.joinToken) return;
+    this.checkingLink = true;
+    try {
+      const page = new URL(`${(this.baseUrl || location.origin).replace(/\/+$/, '')}/join/${encodeURIComponent(this.joinToken)}`, location.href);
+      // The join page answers no other origin (no CORS): hosted elsewhere, Join is what tells.
+      if (!this.fetch && page.origin !== location.origin) return;
+      const res = await (this.fetch ?? fetch)(page.href, { method: 'HEAD', cache: 'no-store' });
+      if (res.status === 410 && OFF_CALL.has(this.phase)) this.finishWith('gone');
+    } catch {
+      // Not reachable just now: try again at the next check.
+    } finally {
+      this.checkingLink = false;
+    }
+  }
+
   private finishWith(phase: Phase): void {
     this.stopPreview();
     this.phase = phase;
@@ -212,6 +251,8 @@ export class CareVideoRoom extends LitElement {
     const visitId = this.seat?.visitId;
     this.call.detach();
     if (visitId) this.dispatchEvent(new CareVideoEndedEvent(visitId, event.reason, null, null));
+    // Out of the call (left, moved, failed): is the visit still there to rejoin?
+    void this.checkLink();
   }
 
   /** Back to the device check, to join again with the same link. */
@@ -219,6 +260,7 @@ export class CareVideoRoom extends LitElement {
     this.phase = 'check';
     this.seat = null;
     void this.startPreview();
+    void this.checkLink();
   }
 
   private async refreshDevices(): Promise<void> {
