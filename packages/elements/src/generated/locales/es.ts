@@ -198,6 +198,7 @@
 'sde4d4c16fcbe375e': `No se pudo enviar el enlace. Vuelva a intentarlo.`,
 'se0f67eae944f8f94': `Silenciar`,
 'se53f08ffeb82aed0': str`Se muestran los primeros ${0}. Escriba un nombre o número para encontrar otros.`,
+'se56ce398e7839541': `1 paciente encontrado`,
 'se853d42aa3a15887': `Compruebe su conexión a internet y vuelva a intentarlo.`,
 'seb6c97086dbd8059': `Dado de baja de SMS`,
 'secb415e9761af02d': `Saliente`,
