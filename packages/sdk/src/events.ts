@@ -25,6 +25,9 @@ export interface EventStreamTiming {
   heartbeatTimeoutMs?: number;
 }
 
+type Subscriber = SubscribeOptions & { handler: CareEventHandler };
+type Group = { subs: Set<Subscriber>; stop: AbortController; state: EventStreamState };
+
 const EVENT_TYPES: ReadonlySet<string> = new Set<CareEventType>([
   'correspondence.created',
   'correspondence.updated',
@@ -39,6 +42,8 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<CareEventType>([
  */
 export class EventsResource {
   private readonly timing: Required<EventStreamTiming>;
+  /** The connection the subscribers without a `lastEventId` share, while any is subscribed. */
+  private shared: Group | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -57,20 +62,61 @@ export class EventsResource {
    * event seen, so no event is lost across a dropped connection.
    */
   subscribe(handler: CareEventHandler, options: SubscribeOptions = {}): () => void {
-    const stop = new AbortController();
-    void this.run(handler, options, stop.signal);
-    return () => stop.abort();
+    const sub = { ...options, handler };
+    const own = options.lastEventId !== undefined;
+    // Subscribers from "now" share one connection: a browser opens few to a server (6 over HTTP/1.1), and a page
+    // holding several streams left none for its calls' requests. One resuming from an event id has its own.
+    let group = own ? undefined : this.shared;
+    if (group) {
+      group.subs.add(sub);
+      options.onStateChange?.(group.state);
+    } else {
+      const g: Group = (group = { subs: new Set([sub]), stop: new AbortController(), state: 'connecting' });
+      if (!own) this.shared = g;
+      // Each subscriber's handler and callbacks apart: one that throws is reported to itself, the others still run.
+      const each = (f: (s: Subscriber) => void) => {
+        for (const s of g.subs) {
+          try {
+            f(s);
+          } catch (error) {
+            (s.onError ?? console.error)(error);
+          }
+        }
+      };
+      void this.run(
+        (event) => each((s) => s.handler(event)),
+        options.lastEventId,
+        (error) => each((s) => (s.onError ?? console.error)(error)),
+        (state) => {
+          g.state = state;
+          each((s) => s.onStateChange?.(state));
+        },
+        g.stop.signal,
+      );
+    }
+    const g = group;
+    return () => {
+      if (g.subs.delete(sub) && !g.subs.size) {
+        g.stop.abort();
+        if (this.shared === g) this.shared = undefined;
+      }
+    };
   }
 
-  private async run(handler: CareEventHandler, options: SubscribeOptions, stopped: AbortSignal): Promise<void> {
-    const { onError = console.error, onStateChange } = options;
-    let lastEventId = options.lastEventId ?? null;
+  private async run(
+    handler: CareEventHandler,
+    from: string | undefined,
+    onError: (error: unknown) => void,
+    onStateChange: (state: EventStreamState) => void,
+    stopped: AbortSignal,
+  ): Promise<void> {
+    let lastEventId = from ?? null;
     let retryDelay = this.timing.retryDelayMs;
     let failures = 0;
     let connectedBefore = false;
 
     while (!stopped.aborted) {
-      onStateChange?.(connectedBefore ? 'reconnecting' : 'connecting');
+      onStateChange(connectedBefore ? 'reconnecting' : 'connecting');
       connectedBefore = true;
       const connection = new AbortController();
       const abortConnection = () => connection.abort();
@@ -100,7 +146,7 @@ export class EventsResource {
           });
         }
         failures = 0;
-        onStateChange?.('open');
+        onStateChange('open');
         armWatchdog();
         const parser = createParser({
           onRetry: (ms) => {
@@ -116,11 +162,7 @@ export class EventsResource {
               onError(new CareApiError({ status: 200, code: 'unexpected_response', detail: 'Malformed event data.', cause }));
               return;
             }
-            try {
-              handler({ id: message.id ?? '', type: message.event as CareEventType, data });
-            } catch (error) {
-              onError(error);
-            }
+            handler({ id: message.id ?? '', type: message.event as CareEventType, data });
           },
         });
         const reader = response.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader();

@@ -168,6 +168,52 @@ describe('events.subscribe', () => {
     assert.equal(connections, 1);
   });
 
+  it('shares one connection between subscribers, each told its state, until the last unsubscribes', async () => {
+    const shared = client();
+    let connections = 0;
+    const count = () => (connections += 1);
+    sse.server.on('request', count);
+    try {
+      const list = collector();
+      const call = collector();
+      const callStates: EventStreamState[] = [];
+      const connected = sse.nextConnection();
+      const leaveList = shared.events.subscribe(list.handler);
+      const { res } = await connected;
+      res.write('id: 1\nevent: correspondence.created\ndata: {"id":"e1"}\n\n');
+      await list.until(1);
+      // A call starts: its session subscribes too, on the same connection, and is told it is open.
+      const leaveCall = shared.events.subscribe(call.handler, { onStateChange: (s) => callStates.push(s) });
+      assert.deepEqual(callStates, ['open']);
+      res.write('id: 2\nevent: call.updated\ndata: {"id":"c1"}\n\n');
+      await Promise.all([list.until(2), call.until(1)]);
+      assert.deepEqual(call.events.map((e) => e.id), ['2'], 'from when it subscribed');
+
+      // One subscriber whose handler throws does not stop the other.
+      const failing = shared.events.subscribe(() => {
+        throw new Error('boom');
+      }, { onError: () => {} });
+      leaveCall();
+      res.write('id: 3\nevent: call.updated\ndata: {"id":"c1"}\n\n');
+      await list.until(3);
+      assert.equal(call.events.length, 1, 'no events after unsubscribing');
+      failing();
+      assert.equal(connections, 1, 'one connection for all of them');
+
+      const closed = once(res, 'close');
+      leaveList();
+      await closed;
+      // A later subscriber opens a new one.
+      const again = sse.nextConnection();
+      const leaveAgain = shared.events.subscribe(() => {});
+      await again;
+      leaveAgain();
+      assert.equal(connections, 2);
+    } finally {
+      sse.server.off('request', count);
+    }
+  });
+
   it('closes the connection on unsubscribe', async () => {
     const connected = sse.nextConnection();
     const unsubscribe = client().events.subscribe(() => {});
