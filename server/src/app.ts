@@ -163,7 +163,7 @@ export function createApp({ config, db, logger }: AppDeps): CareApp {
   if (sandboxVoice) registerSandboxCallRoutes(rc, sandboxVoice, signalling, streams);
   registerVideoRoutes(rc, { video, signalling, seatTokens, streams, logger });
   registerJoinRoutes(rc, { video, limiter: new RateLimiter(config.video.joinRateLimitPerMinute, 60_000) });
-  if (provider instanceof SandboxProvider && sandboxHub) registerSandboxRoutes(rc, provider, sandboxHub, streams);
+  if (provider instanceof SandboxProvider && sandboxHub) registerSandboxRoutes(rc, provider, sandboxHub, streams, sandboxVoice);
   registerAdminRoutes(rc);
   if (config.demo) registerDemoRoutes(rc);
 

@@ -99,11 +99,15 @@ for (const kind of databases()) {
       const margaret = byName('Margaret Thompson');
       const events = await openEvents(server, lee);
       const ringer = await phoneEvents(margaret.phone!);
+      // The phone simulator's one stream: its messages, and with calls=1 its calls too.
+      const inbox = await readSse(`${server.url}/sandbox/api/events?phone=${encodeURIComponent(margaret.phone!)}&calls=1`);
       const started = (await start('Margaret Thompson')).body;
       try {
         const leg = await browserLeg(started);
         assert.equal(leg.status, 200);
         await waitUntil(() => ringer.events.some((e) => e.data.id === started.id && e.data.state === 'ringing'), 5000, 'the phone rings');
+        await waitUntil(() => inbox.events.some((e) => e.event === 'call' && e.data.id === started.id && e.data.state === 'ringing'), 5000, 'in its one stream too');
+        inbox.close();
         const ring = ringer.events.find((e) => e.data.id === started.id)!.data;
         assert.equal(ring.clinicName, 'Demo Clinic');
         assert.equal(ring.from, '+61491571266');

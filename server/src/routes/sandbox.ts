@@ -8,6 +8,7 @@ import { openEventStream } from '../http/sse.js';
 import type { SandboxMessageRow } from '../repositories/sandbox.js';
 import type { TenantRow } from '../repositories/rows.js';
 import type { SandboxProvider } from '../providers/sandbox.js';
+import type { SandboxPhoneCall, SandboxVoiceProvider } from '../providers/voice-sandbox.js';
 import type { SandboxPhoneHub } from '../sandbox/hub.js';
 import { MAX_SMS_LENGTH } from '../services/sms.js';
 import { validationFailed } from '../errors.js';
@@ -36,7 +37,13 @@ const SandboxMessage = z
  * registered when the sandbox is the live provider. No authentication: it
  * exists for demos and tests with fictional numbers.
  */
-export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvider, hub: SandboxPhoneHub, streams: Set<PassThrough>): void {
+export function registerSandboxRoutes(
+  rc: RouteContext,
+  provider: SandboxProvider,
+  hub: SandboxPhoneHub,
+  streams: Set<PassThrough>,
+  voice: SandboxVoiceProvider | null = null,
+): void {
   const { router, registry, repos, services } = rc;
 
   const clinicNames = async (numbers: string[]) => {
@@ -125,9 +132,10 @@ export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvide
   registry.registerPath({
     method: 'get',
     path: '/sandbox/api/events',
-    summary: 'Sandbox: Server-Sent Events `message` (new or changed) for one phone',
+    summary:
+      'Sandbox: Server-Sent Events `message` (new or changed) for one phone; with `calls=1`, also its `call` events (as /sandbox/api/calls/events), so that the phone holds one connection rather than two',
     tags: ['sandbox'],
-    request: { query: z.object({ phone: e164 }) },
+    request: { query: z.object({ phone: e164, calls: z.enum(['1']).optional() }) },
     responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } } },
   });
   router.get('/sandbox/api/events', async (ctx) => {
@@ -145,6 +153,11 @@ export function registerSandboxRoutes(rc: RouteContext, provider: SandboxProvide
         .catch(() => undefined);
     });
     onClose(unsubscribe);
+    if (ctx.query.calls === '1' && voice) {
+      const write = (call: SandboxPhoneCall) => stream.write(`event: call\ndata: ${JSON.stringify(call)}\n\n`);
+      onClose(voice.subscribe(phone, write));
+      for (const call of voice.active(phone)) write(call);
+    }
   });
 
   router.get('/sandbox/phone', async (ctx) => {

@@ -33,15 +33,38 @@ export async function sendText(from, body, to) {
 }
 
 /**
+ * The phone's one event stream, messages and calls both: a browser opens few
+ * connections to a server (6 over HTTP/1.1), and the practitioner's page in
+ * the same browser needs some during a call. Closed when its last watcher stops.
+ */
+const streams = new Map();
+function watch(phone, listeners) {
+  let shared = streams.get(phone);
+  if (!shared) {
+    shared = { source: new EventSource(`/sandbox/api/events?${new URLSearchParams({ phone, calls: '1' })}`), watchers: 0 };
+    streams.set(phone, shared);
+  }
+  shared.watchers += 1;
+  for (const [type, listener] of listeners) shared.source.addEventListener(type, listener);
+  return () => {
+    for (const [type, listener] of listeners) shared.source.removeEventListener(type, listener);
+    if (--shared.watchers === 0) {
+      shared.source.close();
+      streams.delete(phone);
+    }
+  };
+}
+
+/**
  * Live messages for this phone (new, or a status change). Calls `onOpen` on
  * every (re)connection so the caller can catch up on what it missed.
  */
 export function watchMessages(phone, { onMessage, onOpen, onDown }) {
-  const source = new EventSource(`/sandbox/api/events?${new URLSearchParams({ phone })}`);
-  source.addEventListener('message', (event) => onMessage(JSON.parse(event.data)));
-  source.addEventListener('open', () => onOpen());
-  source.addEventListener('error', () => onDown());
-  return () => source.close();
+  return watch(phone, [
+    ['message', (event) => onMessage(JSON.parse(event.data))],
+    ['open', () => onOpen()],
+    ['error', () => onDown()],
+  ]);
 }
 
 /**
@@ -50,11 +73,11 @@ export function watchMessages(phone, { onMessage, onOpen, onDown }) {
  * again on every (re)connection.
  */
 export function watchCalls(phone, { onCall, onOpen, onDown }) {
-  const source = new EventSource(`/sandbox/api/calls/events?${new URLSearchParams({ phone })}`);
-  source.addEventListener('call', (event) => onCall(JSON.parse(event.data)));
-  source.addEventListener('open', () => onOpen?.());
-  source.addEventListener('error', () => onDown?.());
-  return () => source.close();
+  return watch(phone, [
+    ['call', (event) => onCall(JSON.parse(event.data))],
+    ['open', () => onOpen?.()],
+    ['error', () => onDown?.()],
+  ]);
 }
 
 async function callAction(id, action, phone) {
