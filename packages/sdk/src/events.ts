@@ -8,7 +8,7 @@ export type CareEventHandler = (event: CareEvent) => void;
 export type EventStreamState = 'connecting' | 'open' | 'reconnecting';
 
 export interface SubscribeOptions {
-  /** Resume after this event id (sent as `Last-Event-ID` on the first connection). */
+  /** Resume after this event id (sent as `Last-Event-ID` on the first connection): for the client's first subscriber, which opens the stream. */
   lastEventId?: string | undefined;
   /** Connection failures and malformed events; the stream keeps reconnecting regardless. */
   onError?: ((error: unknown) => void) | undefined;
@@ -26,7 +26,7 @@ export interface EventStreamTiming {
 }
 
 type Subscriber = SubscribeOptions & { handler: CareEventHandler };
-type Group = { subs: Set<Subscriber>; stop: AbortController; state: EventStreamState };
+const report = (s: Subscriber, error: unknown) => (s.onError ?? console.error)(error);
 
 const EVENT_TYPES: ReadonlySet<string> = new Set<CareEventType>([
   'correspondence.created',
@@ -42,18 +42,16 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<CareEventType>([
  */
 export class EventsResource {
   private readonly timing: Required<EventStreamTiming>;
-  /** The connection the subscribers without a `lastEventId` share, while any is subscribed. */
-  private shared: Group | undefined;
+  private readonly subs = new Set<Subscriber>();
+  /** Stops the one connection, while anyone is subscribed. */
+  private stop: AbortController | undefined;
+  private state: EventStreamState = 'connecting';
 
   constructor(
     private readonly transport: Transport,
     timing: EventStreamTiming = {},
   ) {
-    this.timing = {
-      retryDelayMs: timing.retryDelayMs ?? 1_000,
-      maxRetryDelayMs: timing.maxRetryDelayMs ?? 30_000,
-      heartbeatTimeoutMs: timing.heartbeatTimeoutMs ?? 45_000,
-    };
+    this.timing = { retryDelayMs: 1_000, maxRetryDelayMs: 30_000, heartbeatTimeoutMs: 45_000, ...timing };
   }
 
   /**
@@ -63,53 +61,22 @@ export class EventsResource {
    */
   subscribe(handler: CareEventHandler, options: SubscribeOptions = {}): () => void {
     const sub = { ...options, handler };
-    const own = options.lastEventId !== undefined;
-    // Subscribers from "now" share one connection: a browser opens few to a server (6 over HTTP/1.1), and a page
-    // holding several streams left none for its calls' requests. One resuming from an event id has its own.
-    let group = own ? undefined : this.shared;
-    if (group) {
-      group.subs.add(sub);
-      options.onStateChange?.(group.state);
-    } else {
-      const g: Group = (group = { subs: new Set([sub]), stop: new AbortController(), state: 'connecting' });
-      if (!own) this.shared = g;
-      // Each subscriber's handler and callbacks apart: one that throws is reported to itself, the others still run.
-      const each = (f: (s: Subscriber) => void) => {
-        for (const s of g.subs) {
-          try {
-            f(s);
-          } catch (error) {
-            (s.onError ?? console.error)(error);
-          }
-        }
-      };
-      void this.run(
-        (event) => each((s) => s.handler(event)),
-        options.lastEventId,
-        (error) => each((s) => (s.onError ?? console.error)(error)),
-        (state) => {
-          g.state = state;
-          each((s) => s.onStateChange?.(state));
-        },
-        g.stop.signal,
-      );
-    }
-    const g = group;
+    this.subs.add(sub);
+    // One connection for all of them: a browser opens few to a server (6 over HTTP/1.1), and a page holding a
+    // stream per subscriber left none for its calls' requests. A later subscriber hears from when it joins.
+    if (this.stop) options.onStateChange?.(this.state);
+    else void this.run(options.lastEventId, (this.stop = new AbortController()).signal);
     return () => {
-      if (g.subs.delete(sub) && !g.subs.size) {
-        g.stop.abort();
-        if (this.shared === g) this.shared = undefined;
+      if (this.subs.delete(sub) && !this.subs.size) {
+        this.stop?.abort();
+        this.stop = undefined;
       }
     };
   }
 
-  private async run(
-    handler: CareEventHandler,
-    from: string | undefined,
-    onError: (error: unknown) => void,
-    onStateChange: (state: EventStreamState) => void,
-    stopped: AbortSignal,
-  ): Promise<void> {
+  private async run(from: string | undefined, stopped: AbortSignal): Promise<void> {
+    const onError = (error: unknown) => this.subs.forEach((s) => report(s, error));
+    const onStateChange = (state: EventStreamState) => this.subs.forEach((s) => s.onStateChange?.(state), (this.state = state));
     let lastEventId = from ?? null;
     let retryDelay = this.timing.retryDelayMs;
     let failures = 0;
@@ -142,7 +109,7 @@ export class EventsResource {
           throw new CareApiError({
             status: response.status,
             code: 'unexpected_response',
-            detail: 'The events endpoint did not answer with an event stream.',
+            detail: 'Not an event stream.',
           });
         }
         failures = 0;
@@ -158,11 +125,20 @@ export class EventsResource {
             let data: unknown;
             try {
               data = JSON.parse(message.data);
-            } catch (cause) {
-              onError(new CareApiError({ status: 200, code: 'unexpected_response', detail: 'Malformed event data.', cause }));
+            } catch (error) {
+              // Not JSON: the SyntaxError says where.
+              onError(error);
               return;
             }
-            handler({ id: message.id ?? '', type: message.event as CareEventType, data });
+            const event = { id: message.id ?? '', type: message.event as CareEventType, data };
+            // Each subscriber apart: one that throws is told, and the others still hear of it.
+            for (const s of this.subs) {
+              try {
+                s.handler(event);
+              } catch (error) {
+                report(s, error);
+              }
+            }
           },
         });
         const reader = response.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader();

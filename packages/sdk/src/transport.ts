@@ -77,7 +77,7 @@ export class Transport {
       throw new CareApiError({
         status: response.status,
         code: 'unexpected_response',
-        detail: 'The server sent a response that is not valid JSON.',
+        detail: 'The response is not valid JSON.',
         cause,
       });
     }
@@ -97,7 +97,7 @@ export class Transport {
         headers,
         body: options.body === undefined ? null : JSON.stringify(options.body),
         signal: options.signal ?? null,
-        ...(options.keepalive ? { keepalive: true } : {}),
+        keepalive: !!options.keepalive,
       });
     } catch (cause) {
       // An abort is the caller's decision, not a failure: let it through unchanged.

@@ -66,7 +66,7 @@ describe('client.calls', () => {
     await client.calls.end('c1');
     assert.deepEqual(
       requests.map((r) => r.keepalive),
-      [true, undefined],
+      [true, false],
     );
   });
 
