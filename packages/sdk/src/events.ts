@@ -76,6 +76,7 @@ export class EventsResource {
 
   private async run(from: string | undefined, stopped: AbortSignal): Promise<void> {
     const onError = (error: unknown) => this.subs.forEach((s) => report(s, error));
+    // The state is kept (forEach's second argument, evaluated first) for subscribers who join an open stream.
     const onStateChange = (state: EventStreamState) => this.subs.forEach((s) => s.onStateChange?.(state), (this.state = state));
     let lastEventId = from ?? null;
     let retryDelay = this.timing.retryDelayMs;
