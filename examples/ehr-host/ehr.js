@@ -79,7 +79,7 @@ function showPatient(patient) {
 }
 
 /** Fills the patient switcher and shows the patient chosen in it (the first, when `pickFirst` and it was empty). */
-async function showPatients(patients, pickFirst) {
+function showPatients(patients, pickFirst) {
   const previous = patientSelect.value;
   patientSelect.replaceChildren(
     new Option('All patients', ''),
@@ -100,7 +100,7 @@ async function showPatients(patients, pickFirst) {
 async function refreshPatients() {
   if (!token || document.visibilityState !== 'visible') return;
   try {
-    await showPatients(await loadPatients(), false);
+    showPatients(await loadPatients(), false);
   } catch (error) {
     console.warn('Demo EHR: patients could not be reloaded', error);
   }
@@ -116,7 +116,7 @@ async function signIn(practitioner) {
     comms.removeAttribute('patient-id');
     comms.setAttribute('base-url', location.origin);
     comms.setAttribute('token', token);
-    await showPatients(await loadPatients(), true);
+    showPatients(await loadPatients(), true);
   } catch (error) {
     showError(error.message);
   } finally {
