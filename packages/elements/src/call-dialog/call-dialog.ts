@@ -91,20 +91,12 @@ export class CareCallDialog extends PatientDialogElement {
     this.requestUpdate();
   };
   private readonly onSessionEnded = (event: Event) => this.callEnded(event as CallSessionEndedEvent);
-  /** Leaving or reloading the page mid-call: the browser asks first. */
-  private readonly onBeforeUnload = (event: BeforeUnloadEvent) => {
-    if (!this.live) return;
-    event.preventDefault();
-    event.returnValue = '';
-  };
-  /**
-   * The page is going anyway: end the call for the patient too, rather than
-   * leave their phone on a dead line until the provider notices.
-   */
-  private readonly onPageHide = () => {
-    if (this.live && this.call) void this.client?.calls.end(this.call.id, { keepalive: true }).catch(() => undefined);
-  };
   private readonly onDeviceChange = () => void this.listMicrophones();
+
+  /** Rather than leave the patient's phone on a dead line until the provider notices. */
+  protected override pageGone(): void {
+    if (this.live && this.call) void this.client?.calls.end(this.call.id, { keepalive: true }).catch(() => undefined);
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -116,8 +108,6 @@ export class CareCallDialog extends PatientDialogElement {
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
     // Taken off the page mid-call: hang up rather than leave an unseen call running.
     void this.session?.end().catch(() => undefined);
-    window.removeEventListener('beforeunload', this.onBeforeUnload);
-    window.removeEventListener('pagehide', this.onPageHide);
     this.stopClock();
   }
 
@@ -158,8 +148,7 @@ export class CareCallDialog extends PatientDialogElement {
     this.session?.removeEventListener('change', this.onSessionChange);
     this.session?.removeEventListener('level', this.onSessionChange);
     this.session?.removeEventListener('ended', this.onSessionEnded);
-    window.removeEventListener('beforeunload', this.onBeforeUnload);
-    window.removeEventListener('pagehide', this.onPageHide);
+    this.guardPage(false);
     this.session = null;
     this.stopClock();
   }
@@ -252,14 +241,14 @@ export class CareCallDialog extends PatientDialogElement {
     session.addEventListener('change', this.onSessionChange);
     session.addEventListener('level', this.onSessionChange);
     session.addEventListener('ended', this.onSessionEnded);
-    window.addEventListener('beforeunload', this.onBeforeUnload);
-    window.addEventListener('pagehide', this.onPageHide);
+    this.guardPage(true);
     // Twice a second, so the m:ss timer never lags a whole second behind the call.
     this.clock = setInterval(() => (this.now = Date.now()), 500);
     this.now = Date.now();
   }
 
   private callEnded(event: CallSessionEndedEvent): void {
+    this.guardPage(false);
     this.stopClock();
     this.now = Date.now();
     this.holdBusy = false;

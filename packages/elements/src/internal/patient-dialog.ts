@@ -58,6 +58,31 @@ export abstract class PatientDialogElement extends LitElement {
     if (changed.has('open') && this.open) void this.refreshPatient();
   }
 
+  /**
+   * While on, leaving or reloading the page asks first, and a page that goes
+   * anyway calls `pageGone()`: a call in progress should not just vanish.
+   * Turned on only during a call, so the page otherwise keeps its back/forward cache.
+   */
+  protected guardPage(on: boolean): void {
+    const listen = on ? 'addEventListener' : 'removeEventListener';
+    window[listen]('beforeunload', this.onBeforeUnload);
+    window[listen]('pagehide', this.onPageHide);
+  }
+
+  /** The page is going during a call: end it for the patient too, with a request that outlives the page. */
+  protected pageGone(): void {}
+
+  private readonly onBeforeUnload = (event: BeforeUnloadEvent) => {
+    event.preventDefault();
+    event.returnValue = '';
+  };
+  private readonly onPageHide = () => this.pageGone();
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.guardPage(false);
+  }
+
   /** Focuses `selector` once it is shown: a newly slotted footer appears only after the dialog's slotchange. */
   protected async focusAfterRender(selector: string): Promise<void> {
     await this.updateComplete;

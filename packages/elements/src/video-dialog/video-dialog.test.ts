@@ -365,6 +365,29 @@ describe('care-video-dialog', function () {
     expect(ctx.server.video.visits[0]!.ended).to.be.true;
   });
 
+  it('asks before the page is left during a visit, and ends the visit for the patient when it is', async () => {
+    const ctx = await setup();
+    const unload = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(unload(), 'no visit, no question').to.be.false;
+    await start(ctx);
+    expect(unload(), 'the browser asks before leaving a visit').to.be.true;
+    const endPath = `/api/v1/video-visits/${ctx.server.video.visits[0]!.visit.id}/end`;
+    expect(ctx.server.requestsTo(endPath)).to.have.length(0);
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => ctx.server.requestsTo(endPath).length === 1, 'the visit is ended as the page goes');
+    expect(ctx.server.requestsTo(endPath)[0]!.keepalive, 'a request that outlives the page').to.be.true;
+    ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="summary"]'), 'ended');
+    expect(unload(), 'nothing to ask once the visit is over').to.be.false;
+    window.dispatchEvent(new Event('pagehide'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ctx.server.requestsTo(endPath), 'only End call ended it again').to.have.length(2);
+  });
+
   it('End call shows the logged duration and Done closes', async () => {
     const ctx = await setup();
     await start(ctx);

@@ -41,7 +41,8 @@ const COPIED_MS = 4000;
  * the patient and yourself side by side, or the patient large and yourself
  * small — with mute, camera, screen sharing, camera and microphone switching,
  * and a running timer. Ending the call logs the visit and its duration in the
- * correspondence history. Closing the dialog during a call asks first;
+ * correspondence history. Closing the dialog during a call asks first, as
+ * does leaving the page (which ends the visit if the page goes anyway);
  * `hide()` closes it at once and ends the call.
  *
  * Uses `<care-dialog>` and `<care-patient-picker>`, which must be defined.
@@ -110,12 +111,18 @@ export class CareVideoDialog extends PatientDialogElement {
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('open') && this.open && this.phase === 'ended') this.reset();
+    this.guardPage(this.phase === 'live');
     // Closed from outside (the host set `open`, or `hide()`): the call cannot go on unseen.
     if (changed.has('open') && !this.open && this.phase === 'live') void this.endCall();
   }
 
   override updated(): void {
     keepVideosPlaying(this.renderRoot);
+  }
+
+  /** The patient is told the visit has ended, rather than wait in an empty room. */
+  protected override pageGone(): void {
+    if (this.phase === 'live' && this.visit) void this.client?.videoVisits.end(this.visit.id, { keepalive: true }).catch(() => undefined);
   }
 
   override disconnectedCallback(): void {
