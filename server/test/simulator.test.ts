@@ -30,6 +30,30 @@ describe('patient phone simulator: serving', () => {
       assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${asset}: text is never parsed as HTML`);
     }
   });
+
+  test("the demo's texts are in each phone's inbox, as in the chart's history", async () => {
+    const lee = await server.token('dr-lee');
+    const patients = (await api(server, '/api/v1/patients', { token: lee })).body.items as Array<{ id: string; name: string; phone: string | null }>;
+    const margaret = patients.find((p) => p.name === 'Margaret Thompson')!;
+    const history = (await api(server, `/api/v1/correspondence?patientId=${margaret.id}&channel=sms`, { token: lee })).body.items as Array<{ body: string; direction: string }>;
+    assert.equal(history.length, 2);
+    const inbox = (await (await fetch(`${server.url}/sandbox/api/messages?phone=${encodeURIComponent(margaret.phone!)}`)).json()) as {
+      items: Array<{ from: string; to: string; body: string; status: string; clinicName: string; createdAt: string }>;
+    };
+    // The phone lists oldest first; the history newest first.
+    const clinic = '+61491571266';
+    assert.deepEqual(
+      inbox.items.map((m) => [m.from, m.to, m.body, m.status]),
+      history
+        .reverse()
+        .map((e) => (e.direction === 'outbound' ? [clinic, margaret.phone, e.body, 'delivered'] : [margaret.phone, clinic, e.body, 'received'])),
+    );
+    assert.ok(inbox.items.every((m) => m.clinicName === 'Demo Clinic'));
+    assert.ok(Date.parse(inbox.items[0]!.createdAt) < Date.now() - 24 * 3600_000, 'dated as in the history, days ago');
+    // Each phone holds its own conversation only.
+    const other = (await (await fetch(`${server.url}/sandbox/api/messages?phone=%2B61491570313`)).json()) as { items: Array<{ clinicName: string }> };
+    assert.deepEqual(other.items.map((m) => m.clinicName), ['Other Clinic', 'Other Clinic']);
+  });
 });
 
 describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
@@ -57,6 +81,9 @@ describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ?
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/sandbox/phone?phone=${encodeURIComponent(james.phone)}`);
     await page.waitForSelector('#connection[data-live="true"]');
+    // The demo's earlier conversation is there before anything new arrives.
+    await page.locator('.bubble.in', { hasText: 'A reminder of your appointment tomorrow' }).waitFor();
+    await page.locator('.bubble.out', { hasText: 'Thanks, see you then!' }).waitFor();
 
     await api(server, `/api/v1/patients/${james.id}/messages`, { token: lee, body: { body: 'Hello <img src=x onerror=alert(1)> https://example.com/visit' } });
     const bubble = page.locator('.bubble.in').last();

@@ -5,10 +5,14 @@ import { generateApiKey } from '../auth/tokens.js';
 import type { Knex } from '../db/knex.js';
 import type { Repositories } from '../repositories/index.js';
 import type { NewCorrespondence } from '../repositories/correspondence.js';
+import type { SandboxMessageRow } from '../repositories/sandbox.js';
+import { newSid } from '../providers/sandbox.js';
 
 /**
  * Demo data: two clinics, fictional people and numbers (Australia's ACMA
- * fictional mobile range 0491 570 xxx), some history in every channel.
+ * fictional mobile range 0491 570 xxx), some history in every channel. The
+ * texts are in the sandbox phones' inboxes too, so the phone simulator shows
+ * the same conversation as the chart.
  */
 const DEMO_CLINIC = {
   slug: 'demo-clinic',
@@ -90,6 +94,7 @@ export async function seedDemo(knex: Knex, repos: Repositories, dataDir: string 
       }
       const patientIds = new Map<string, string>();
       const history: NewCorrespondence[] = [];
+      const phoneMessages: Array<Omit<SandboxMessageRow, 'id' | 'error_code'>> = [];
       for (const [index, p] of clinic.patients.entries()) {
         const { row } = await repos.patients.upsert(tenant.id, p.externalId, { name: p.name, phone: p.phone, email: p.email }, trx);
         if ('optedOut' in p && p.optedOut) await repos.patients.setOptOut(row.id, true, trx);
@@ -97,6 +102,21 @@ export async function seedDemo(knex: Knex, repos: Repositories, dataDir: string 
         const practitionerId = practitioners.get(clinic.practitioners[0]!.externalId)!;
         for (const item of historyFor(index)) {
           if (item.channel !== 'email' && !p.phone) continue;
+          const createdAt = new Date(Date.now() - item.minutesAgo * 60_000);
+          const sid = item.channel === 'sms' ? newSid() : null;
+          if (sid) {
+            phoneMessages.push({
+              sid,
+              phone: p.phone!,
+              clinic_number: clinic.twilioPhoneNumber,
+              direction: item.direction === 'outbound' ? 'to_phone' : 'from_phone',
+              body: item.body!,
+              status: item.status,
+              reference: null,
+              created_at: createdAt,
+              updated_at: createdAt,
+            });
+          }
           history.push({
             tenant_id: tenant.id,
             patient_id: row.id,
@@ -110,11 +130,16 @@ export async function seedDemo(knex: Knex, repos: Repositories, dataDir: string 
             notes: item.notes ?? null,
             session: item.session ?? null,
             segments: item.channel === 'sms' ? 1 : null,
-            created_at: new Date(Date.now() - item.minutesAgo * 60_000),
+            provider_sid: sid,
+            created_at: createdAt,
           });
         }
       }
-      await repos.correspondence.insertMany(history, trx);
+      const inserted = await repos.correspondence.insertMany(history, trx);
+      // A text the clinic sent names its entry, as the outbox's sends do.
+      const entryBySid = new Map(inserted.map((row) => [row.provider_sid, row.id]));
+      for (const message of phoneMessages) if (message.direction === 'to_phone') message.reference = entryBySid.get(message.sid) ?? null;
+      await repos.sandbox.insertMany(phoneMessages, trx);
       for (const [externalId, practitionerId] of practitioners) {
         const visible = externalId === 'dr-patel' ? DEMO_CLINIC.patelPatients : [...patientIds.keys()];
         await repos.patients.grant(tenant.id, practitionerId, visible.map((id) => patientIds.get(id)!), trx);

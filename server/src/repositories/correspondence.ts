@@ -398,8 +398,9 @@ export class CorrespondenceRepository {
   }
 
   /** Inserts entries in one statement, with nothing else written (no events, audit or announcement): for seeding. */
-  async insertMany(entries: NewCorrespondence[], db: Knex = this.db): Promise<void> {
-    if (entries.length > 0) await db('correspondence').insert(entries.map(toInsert));
+  /** Entries as they are (seed data): no events, audit or notification. Returns each one's id and provider SID. */
+  async insertMany(entries: NewCorrespondence[], db: Knex = this.db): Promise<Array<{ id: string; provider_sid: string | null }>> {
+    return entries.length > 0 ? db('correspondence').insert(entries.map(toInsert)).returning(['id', 'provider_sid']) : [];
   }
 
   /**

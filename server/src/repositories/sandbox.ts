@@ -30,6 +30,11 @@ export class SandboxRepository {
     return message;
   }
 
+  /** Messages from before the server started (the demo's history): nobody is listening yet. */
+  async insertMany(rows: Array<Omit<SandboxMessageRow, 'id' | 'error_code'>>, db: Knex = this.db): Promise<void> {
+    if (rows.length > 0) await db('sandbox_messages').insert(rows);
+  }
+
   async setStatus(sid: string, status: string): Promise<SandboxMessageRow | undefined> {
     const [row] = await this.db('sandbox_messages').where({ sid }).update({ status, updated_at: this.db.fn.now() }).returning('*');
     if (!row) return undefined;
