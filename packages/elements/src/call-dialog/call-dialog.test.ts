@@ -129,6 +129,23 @@ describe('care-call-dialog', () => {
     expect(part('start-button')!.disabled, 'no patient, no call').to.be.true;
   });
 
+  it("opens on the chart's patient, not on the one chosen when it was last open", async () => {
+    const { server, el, picker, part, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    picker.value = 'pat-5';
+    await waitUntil(() => picker.patient?.id === 'pat-5', 'Eleanor chosen');
+    el.hide();
+    await el.updateComplete;
+    el.show();
+    await el.updateComplete;
+    expect(picker.patient === null, 'not Eleanor while Aroha loads').to.be.true;
+    await waitUntil(() => picker.patient?.id === 'pat-1', 'the chart’s patient');
+    await el.updateComplete;
+    part('start-button')!.click();
+    await waitUntil(() => server.requestsTo('/api/v1/patients/pat-1/calls').length === 1, 'Aroha called');
+    expect(server.requestsTo('/api/v1/patients/pat-5/calls')).to.have.length(0);
+  });
+
   it('asks before the page is left mid-call, and ends the call for the patient when it is', async () => {
     const { server, part, startCall, settle } = await setup('pat-1');
     const unload = () => {

@@ -1,5 +1,6 @@
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
 import { consume } from '@lit/context';
 import type { Patient } from '@carecomms/core';
 import type { CareClient } from '@carecomms/sdk';
@@ -28,9 +29,11 @@ export abstract class PatientDialogElement extends LitElement {
   @state() protected patient: Patient | null = null;
 
   /**
-   * What the picker starts from: `patient-id`, then the patient chosen. A
-   * picker drawn afresh (after Send another, or when a call ends) shows the
-   * patient the dialog is still for, rather than being empty.
+   * The patient the picker shows: `patient-id` each time the dialog opens (so
+   * it never opens on someone other than the chart's patient), then the
+   * patient chosen, or none while the practitioner searches. A picker drawn
+   * afresh (after Send another, or when a call ends) shows the patient the
+   * dialog is still for, rather than being empty.
    */
   @state() private pickerValue = '';
 
@@ -53,7 +56,7 @@ export abstract class PatientDialogElement extends LitElement {
    * or called changes while the dialog is closed (STOP and START arrive by SMS).
    */
   protected override update(changed: PropertyValues<this>): void {
-    if (changed.has('patientId')) this.pickerValue = this.patientId;
+    if (changed.has('patientId') || (changed.has('open') && this.open)) this.pickerValue = this.patientId;
     super.update(changed);
     if (changed.has('open') && this.open) void this.refreshPatient();
   }
@@ -99,8 +102,8 @@ export abstract class PatientDialogElement extends LitElement {
   /** A patient was picked, or reloaded with new details; subclasses also clear what belonged to another patient. */
   protected onPatientChange(event: CarePatientChangeEvent): void {
     this.patient = event.patient;
-    // Not cleared while the practitioner searches for someone else, which would reset the picker under their typing.
-    if (event.patient) this.pickerValue = event.patient.id;
+    // The picker's own value: the patient chosen, the one it is loading, or none while the practitioner searches.
+    this.pickerValue = (event.target as CarePatientPicker).value;
   }
 
   /** The patient picker, preselecting `patient-id` or the patient chosen since. */
@@ -110,7 +113,7 @@ export abstract class PatientDialogElement extends LitElement {
       exportparts="input: picker-input, option: picker-option, phone: picker-phone"
       autofocus
       .client=${this.client}
-      .value=${this.pickerValue}
+      .value=${live(this.pickerValue)}
       @care-patient-change=${this.onPatientChange}
     ></care-patient-picker>`;
   }

@@ -107,6 +107,9 @@ export const patientPickerStyles = css`
     border-radius: var(--_care-radius);
     background: var(--_care-color-surface-sunken);
   }
+  .message {
+    margin-top: 0.5rem;
+  }
   .phone {
     font-variant-numeric: tabular-nums;
     font-weight: 600;

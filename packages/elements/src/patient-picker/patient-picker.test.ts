@@ -145,6 +145,42 @@ describe('care-patient-picker', () => {
     expect(warnings[0]![0]).to.equal('care-patient-picker: could not reload the patient');
   });
 
+  it('says why a patient could not be loaded, and tries again on refresh()', async () => {
+    const server = new FakeServer({ failures: { 'GET /api/v1/patients/pat-1': 0 } });
+    const el = await fixture<CarePatientPicker>(html`<care-patient-picker .client=${server.client()} value="pat-1"></care-patient-picker>`);
+    const error = () => el.shadowRoot!.querySelector('[part="error"]');
+    await waitUntil(error, 'the failure shown, with the list closed');
+    expect(error()!.getAttribute('role')).to.equal('alert');
+    expect(error()!.textContent).to.contain('The patient could not be loaded. Check your connection');
+
+    // The server is back: opening the dialog again refreshes the picker.
+    server.options = {};
+    await el.refresh();
+    await el.updateComplete;
+    expect(el.patient?.id).to.equal('pat-1');
+    expect(error() === null, 'no error once loaded').to.be.true;
+
+    // Not the practitioner's patient (the server answers 404 for those as for unknown ids).
+    el.value = 'pat-someone-else';
+    await waitUntil(error, 'not found');
+    expect(error()!.textContent).to.contain('This patient was not found, or is not shared with you.');
+    expect(el.patient === null).to.be.true;
+  });
+
+  it('lets go of the patient shown as soon as another is asked for', async () => {
+    const { server, el } = await setup('pat-1');
+    await waitUntil(() => el.patient, 'patient loaded');
+    const changes: Array<string | null> = [];
+    el.addEventListener('care-patient-change', (e) => changes.push(e.patient?.id ?? null));
+    server.options = { latencyMs: 300 };
+    el.value = 'pat-2';
+    await el.updateComplete;
+    expect(el.patient === null, 'nobody while Ben loads, rather than Aroha').to.be.true;
+    expect(changes).to.deep.equal([null]);
+    await waitUntil(() => el.patient?.id === 'pat-2', 'Ben loaded');
+    expect(changes).to.deep.equal([null, 'pat-2']);
+  });
+
   it('says so when nothing matches', async () => {
     const { el, input } = await setup();
     input.focus();

@@ -3,10 +3,11 @@ import { property, state } from 'lit/decorators.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import type { Patient } from '@carecomms/core';
-import type { CareClient } from '@carecomms/sdk';
+import { CareApiError, type CareClient } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
 import { CarePatientChangeEvent } from '../dialog-events.js';
 import { blockedIcon, searchIcon } from '../dialog-icons.js';
+import { alertIcon } from '../icons.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { patientPickerStyles } from './patient-picker.styles.js';
@@ -34,6 +35,7 @@ const samePatient = (a: Patient, b: Patient) =>
  * @csspart selected - The summary of the chosen patient.
  * @csspart phone - The chosen patient's formatted phone number.
  * @csspart opted-out - The "Opted out of SMS" tag.
+ * @csspart error - Why the patient in `value` could not be loaded.
  *
  * @cssproperty --care-color-focus - Focus ring and active option outline.
  * @cssproperty --care-color-warning - Opted-out tag text.
@@ -67,6 +69,8 @@ export class CarePatientPicker extends LitElement {
   @state() private activeIndex = -1;
   @state() private searching = false;
   @state() private searchError = '';
+  /** Why the patient in `value` could not be loaded; shown under the field, as the list is usually closed. */
+  @state() private loadError = '';
 
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
   private searchAbort: AbortController | undefined;
@@ -86,12 +90,16 @@ export class CarePatientPicker extends LitElement {
   /**
    * Loads the chosen patient again from the server, so what changes while the
    * picker is on the page (the patient texts STOP or START, their number is
-   * edited) is current. Does nothing until a patient is chosen or while a new
-   * `value` is loading.
+   * edited) is current. A patient who could not be loaded (the server was
+   * unreachable) is tried again. Does nothing while nobody is chosen.
    */
   async refresh(): Promise<void> {
     const current = this.patient;
-    if (!current || current.id !== this.value) return;
+    if (!current) {
+      if (this.value && this.loadError) await this.loadPatient(this.value);
+      return;
+    }
+    if (current.id !== this.value) return;
     await this.loadPatient(current.id, current);
   }
 
@@ -106,6 +114,13 @@ export class CarePatientPicker extends LitElement {
       return;
     }
     if (!this.client) return;
+    if (!shown && this.patient) {
+      // Another patient is wanted: nothing may be done for the one still shown while they load.
+      this.patient = null;
+      this.query = '';
+      this.dispatchEvent(new CarePatientChangeEvent(null));
+    }
+    this.loadError = '';
     try {
       const patient = await this.client.patients.get(id);
       // Chosen something else meanwhile, or started typing a new search.
@@ -118,7 +133,11 @@ export class CarePatientPicker extends LitElement {
       if (this.value !== id) return;
       // A failed reload leaves the patient as they were; the server still refuses what they opted out of.
       if (shown) console.warn('care-patient-picker: could not reload the patient', error);
-      else this.searchError = msg('That patient could not be loaded.');
+      else
+        this.loadError =
+          error instanceof CareApiError && error.code === 'not_found'
+            ? msg('This patient was not found, or is not shared with you. Search for the patient instead.')
+            : msg('The patient could not be loaded. Check your connection, then close this and open it again.');
     }
   }
 
@@ -155,6 +174,7 @@ export class CarePatientPicker extends LitElement {
     this.value = patient.id;
     this.query = patient.name;
     this.expanded = false;
+    this.loadError = '';
     this.dispatchEvent(new CarePatientChangeEvent(patient));
   }
 
@@ -167,6 +187,7 @@ export class CarePatientPicker extends LitElement {
   private onInput(event: InputEvent): void {
     this.query = (event.target as HTMLInputElement).value;
     this.expanded = true;
+    this.loadError = '';
     if (this.patient) {
       this.patient = null;
       this.value = '';
@@ -294,6 +315,7 @@ export class CarePatientPicker extends LitElement {
               : msg(str`${this.results.length} patients found`)
           : ''}</span
       >
+      ${this.loadError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.loadError}</span></p>` : nothing}
       ${this.renderSelected()}
     `;
   }

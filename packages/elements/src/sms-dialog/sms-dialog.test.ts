@@ -280,6 +280,64 @@ describe('care-sms-dialog', () => {
     expect(textarea().value, 'no draft from the session before').to.equal('');
   });
 
+  it("opens on the chart's patient whoever was chosen before, and a search neither loses the message nor gives it to another patient", async () => {
+    const { server, el, root, picker, send, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    const textarea = () => root.querySelector('textarea')!;
+    const search = async (text: string) => {
+      picker.shadowRoot!.querySelector('input')!.focus();
+      await sendKeys({ press: 'Control+A' });
+      await sendKeys({ type: text });
+      await el.updateComplete;
+    };
+    const choose = async (text: string, id: string) => {
+      await search(text);
+      await waitUntil(() => {
+        const options = picker.shadowRoot!.querySelectorAll('[role="option"]');
+        return options.length === 1 && options[0]!.textContent!.toLowerCase().includes(text);
+      }, `one match for ${text}`);
+      await sendKeys({ press: 'Enter' });
+      await waitUntil(() => picker.patient?.id === id, `${id} chosen`);
+      await el.updateComplete;
+    };
+    await typeInto(textarea(), 'Draft for Aroha');
+
+    await search('Be');
+    expect(picker.patient === null, 'searching').to.be.true;
+    expect(textarea().value, 'the message stays while searching').to.equal('Draft for Aroha');
+    expect(send().disabled, 'but goes to nobody').to.be.true;
+    await typeInto(textarea(), 'Rewritten for Aroha');
+    await choose('aroha', 'pat-1');
+    expect(textarea().value, 'what was written meanwhile, not the older draft').to.equal('Rewritten for Aroha');
+
+    await choose('ben', 'pat-2');
+    expect(textarea().value, 'Aroha’s message is not Ben’s').to.equal('');
+    await typeInto(textarea(), 'Draft for Ben');
+
+    // Closed on Ben, opened again from Aroha's chart: Aroha, with her message.
+    el.hide();
+    await el.updateComplete;
+    el.show();
+    await waitUntil(() => picker.patient?.id === 'pat-1', 'the chart’s patient');
+    await el.updateComplete;
+    expect(picker.shadowRoot!.querySelector('input')!.value).to.equal('Aroha Ngata');
+    expect(textarea().value).to.equal('Rewritten for Aroha');
+
+    // Closed mid-search: opened again on the chart's patient, not on the half-typed search.
+    await search('Mar');
+    el.hide();
+    await el.updateComplete;
+    el.show();
+    await waitUntil(() => picker.patient?.id === 'pat-1', 'the chart’s patient again');
+    await el.updateComplete;
+    expect(picker.shadowRoot!.querySelector('input')!.value).to.equal('Aroha Ngata');
+    const sent = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await sent;
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages')[0]!.body).to.deep.equal({ body: 'Rewritten for Aroha' });
+    expect(server.requestsTo('/api/v1/patients/pat-2/messages')).to.have.length(0);
+  });
+
   it('stays with the chosen patient after Send another', async () => {
     const { server, el, root, picker, textarea, send } = await setup();
     picker.value = 'pat-5';

@@ -74,6 +74,13 @@ export class CareSmsDialog extends PatientDialogElement {
    */
   private readonly drafts = new Map<string, string>();
 
+  /**
+   * Whose draft the message box holds ('' for text not yet addressed to
+   * anyone). It stays while the practitioner searches for a patient, so the
+   * text is neither lost nor given to whoever is chosen next.
+   */
+  private draftFor = '';
+
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('open') && this.open) {
       this.error = null;
@@ -82,17 +89,24 @@ export class CareSmsDialog extends PatientDialogElement {
     // Another session (another practitioner signed in): what the last one was writing is not theirs to see or send.
     if (changed.has('client') && changed.get('client') !== undefined) {
       this.drafts.clear();
-      this.body = '';
-      this.idempotencyKey = null;
+      this.showDraft('');
     }
+    // The host moved to another patient, or to none: the last one's message is not shown meanwhile.
+    if (changed.has('patientId')) this.showDraft('');
   }
 
-  /** Sets the message being written, and the current patient's draft with it. */
+  /** Puts patient `id`'s draft in the message box. */
+  private showDraft(id: string): void {
+    this.draftFor = id;
+    this.body = this.drafts.get(id) ?? '';
+    this.idempotencyKey = null;
+  }
+
+  /** Sets the message being written, and its patient's draft with it. */
   private setBody(body: string): void {
     this.body = body;
-    const key = this.patient?.id ?? '';
-    if (body) this.drafts.set(key, body);
-    else this.drafts.delete(key);
+    if (body) this.drafts.set(this.draftFor, body);
+    else this.drafts.delete(this.draftFor);
   }
 
   /** Length as the server measures it: UTF-16 code units of the body as sent. */
@@ -139,7 +153,7 @@ export class CareSmsDialog extends PatientDialogElement {
       this.sent = entry;
       this.idempotencyKey = null;
       this.drafts.delete(patient.id);
-      if (this.patient?.id === patient.id) this.body = '';
+      if (this.draftFor === patient.id) this.body = '';
       this.dispatchEvent(new CareSmsSentEvent(entry, patient));
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('button[autofocus]')?.focus();
@@ -159,18 +173,17 @@ export class CareSmsDialog extends PatientDialogElement {
     const before = this.patient?.id ?? '';
     super.onPatientChange(event);
     const after = this.patient?.id ?? '';
-    // The same patient reloaded (on opening, or after a refused send): their error and draft still stand.
-    if (after === before) return;
-    this.error = null;
-    this.idempotencyKey = null;
+    if (after !== before) this.error = null;
+    // Searching (no one chosen yet), or the draft's own patient chosen again or reloaded: the box keeps its text.
+    if (!after || after === this.draftFor) return;
     // Text typed before choosing whom it is for goes to the patient chosen, unless they have a draft of their own.
     const unaddressed = this.drafts.get('');
-    if (after && unaddressed && !this.drafts.has(after)) {
+    if (!this.draftFor && unaddressed && !this.drafts.has(after)) {
       this.drafts.delete('');
       this.drafts.set(after, unaddressed);
     }
     // Never carry one patient's message over to another: each has their own draft.
-    this.body = this.drafts.get(after) ?? '';
+    this.showDraft(after);
   }
 
   private onInput(event: InputEvent): void {
