@@ -336,6 +336,34 @@ describe('care-call-dialog', () => {
     expect(server.calls.calls.get(session.call.id)!.entry.notes).to.equal('Discussed dosage; call back Friday');
   });
 
+  it('keeps notes over the limit whole, says they are too long, and saves them once they fit', async () => {
+    const { server, el, part, startCall } = await setup('pat-1');
+    const session = await startCall();
+    session.answer();
+    await el.updateComplete;
+    const notes = part<HTMLTextAreaElement>('notes')!;
+    const patches = () => server.requestsTo(`/api/v1/calls/${session.call.id}`).filter((r) => r.method === 'PATCH');
+    notes.focus();
+    const pasted = `START ${'x'.repeat(11_990)} END`;
+    document.execCommand('insertText', false, pasted);
+    notes.dispatchEvent(new FocusEvent('blur'));
+    await el.updateComplete;
+    expect(notes.value, 'nothing cut off').to.equal(pasted);
+    expect(notes.getAttribute('aria-invalid')).to.equal('true');
+    const state = () => el.shadowRoot!.querySelector('#notes-state')!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(state()).to.equal('Too long to save: 12,000 characters; notes can have at most 10,000.');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(patches(), 'not sent, to be refused').to.have.length(0);
+
+    notes.value = pasted.slice(0, 9_000);
+    notes.dispatchEvent(new InputEvent('input'));
+    notes.dispatchEvent(new FocusEvent('blur'));
+    await waitUntil(() => patches().length === 1, 'saved once short enough');
+    expect((patches()[0]!.body as { notes: string }).notes).to.have.length(9_000);
+    await waitUntil(() => state() === 'Saved');
+    expect(notes.hasAttribute('aria-invalid')).to.be.false;
+  });
+
   it('calls a patient who opted out of texts, and will not call one with no number', async () => {
     // STOP stops texts, not calls: the picker says so, and the call can start.
     const optedOut = await setup('pat-3');

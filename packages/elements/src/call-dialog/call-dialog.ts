@@ -5,6 +5,7 @@ import type { Patient, StartedCall } from '@carecomms/core';
 import { CareApiError, type CallSession, type CallSessionEndedEvent, type CallSessionState, type MicrophoneError } from '@carecomms/sdk';
 import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-events.js';
 import { formatDuration } from '../format.js';
+import { careLocale } from '../localization.js';
 import { alertIcon, voiceIcon } from '../icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { confirmPanel } from '../styles/confirm-panel.js';
@@ -21,6 +22,7 @@ type NotesState = 'idle' | 'saving' | 'saved' | 'error';
 /** Notes are saved this long after the last keystroke (and at once on leaving the box). */
 const NOTES_SAVE_DELAY_MS = 1200;
 const MAX_NOTES = 10_000;
+const formatCount = (n: number) => n.toLocaleString(careLocale());
 
 const isMicrophoneError = (error: unknown): error is MicrophoneError => (error as { name?: string } | null)?.name === 'MicrophoneError';
 
@@ -309,7 +311,8 @@ export class CareCallDialog extends PatientDialogElement {
     this.notesTimer = null;
     const call = this.call;
     const notes = this.notes;
-    if (!this.client || !call || notes === this.savedNotes) return;
+    // Over the limit: nothing is cut off; the practitioner is told to shorten them, and they are saved once they fit.
+    if (!this.client || !call || notes === this.savedNotes || notes.length > MAX_NOTES) return;
     this.savedNotes = notes;
     this.notesState = 'saving';
     try {
@@ -485,18 +488,21 @@ export class CareCallDialog extends PatientDialogElement {
       saved: msg('Saved'),
       error: msg('Not saved. Keep typing or leave the box to try again.'),
     };
+    const tooLong = this.notes.length > MAX_NOTES;
     return html`<div class="field notes">
       <label for="notes">${msg('Call notes')}</label>
       <textarea
         id="notes"
         part="notes"
-        maxlength=${MAX_NOTES}
         aria-describedby="notes-state"
+        aria-invalid=${tooLong ? 'true' : nothing}
         .value=${this.notes}
         @input=${this.onNotesInput}
         @blur=${() => void this.saveNotes()}
       ></textarea>
-      <p class="notes-state ${this.notesState}" id="notes-state" role="status">${stateText[this.notesState]}</p>
+      <p class="notes-state ${tooLong ? 'error' : this.notesState}" id="notes-state" role="status">${tooLong
+          ? msg(str`Too long to save: ${formatCount(this.notes.length)} characters; notes can have at most ${formatCount(MAX_NOTES)}.`)
+          : stateText[this.notesState]}</p>
     </div>`;
   }
 
