@@ -77,6 +77,7 @@ const OTHER_ROUTES: Record<string, string> = {
   'PUT /api/v1/admin/access': 'host backend, API key, its own tenant only (tested below)',
   'POST /api/v1/admin/correspondence': 'host backend, API key, its own tenant only (tested below)',
   'GET /join/:token': 'patient join page: the join token is the credential (tested below)',
+  'GET /join': 'patient join page without a token (a link cut short): the friendly 404, no data',
   'POST /api/v1/join/:token': 'patient seat: the join token is the credential (tested below)',
   'POST /demo/session': 'demo mode only',
   'GET /sandbox/phone': 'sandbox phone simulator, absent with Twilio (tested below)',

@@ -107,7 +107,53 @@ describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ?
 
     await page.click('[data-reply="STOP"]');
     await waitUntil(async () => (await api(server, `/api/v1/patients/${james.id}`, { token: lee })).body.optedOut, 5000, 'opt-out');
+    // Twilio's own confirmation arrives live, from the clinic's number; START gets its own.
+    await page.locator('.bubble.in', { hasText: 'You have successfully been unsubscribed. You will not receive any more messages from this number.' }).waitFor({ timeout: 5000 });
+    await page.click('[data-reply="START"]');
+    await page.locator('.bubble.in', { hasText: 'You have successfully been re-subscribed to messages from this number.' }).waitFor({ timeout: 5000 });
+    await waitUntil(async () => !(await api(server, `/api/v1/patients/${james.id}`, { token: lee })).body.optedOut, 5000, 'opt-in');
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  test('the STOP / START / HELP chips are 44px touch targets, in one tidy row from 320 to 390px wide', async () => {
+    for (const width of [320, 360, 390]) {
+      const page = await browser.newPage({ viewport: { width, height: 640 } });
+      await page.goto(`${server.url}/sandbox/phone?phone=%2B61491570006`);
+      await page.waitForSelector('#connection[data-live="true"]');
+      const chips = await page.$$eval('.quick-replies [data-reply]', (buttons) =>
+        buttons.map((button) => {
+          const box = button.getBoundingClientRect();
+          // Where a tap lands on the chip: its middle, edges and corners, 1px in.
+          const points = [
+            [box.left + box.width / 2, box.top + box.height / 2],
+            [box.left + box.width / 2, box.top + 1],
+            [box.left + box.width / 2, box.bottom - 1],
+            [box.left + 1, box.top + box.height / 2],
+            [box.right - 1, box.top + box.height / 2],
+            [box.left + 1, box.top + 1],
+            [box.right - 1, box.bottom - 1],
+          ];
+          const hits = points.map(([x, y]) => (document.elementFromPoint(x!, y!)?.closest('[data-reply]') as HTMLElement | null)?.dataset.reply ?? null);
+          return { reply: (button as HTMLElement).dataset.reply!, top: box.top, bottom: box.bottom, left: box.left, right: box.right, width: box.width, height: box.height, hits };
+        }),
+      );
+      assert.deepEqual(chips.map((c) => c.reply), ['STOP', 'START', 'HELP']);
+      for (const chip of chips) {
+        assert.ok(chip.height >= 44 && chip.width >= 44, `${width}px: ${chip.reply} is ${chip.width}×${chip.height}`);
+        assert.deepEqual(chip.hits, Array(chip.hits.length).fill(chip.reply), `${width}px: all of ${chip.reply} answers a tap`);
+      }
+      // One row, apart, on screen; the row stays compact, with the composer below it.
+      for (const [a, b] of chips.slice(0, -1).map((chip, i) => [chip, chips[i + 1]!] as const)) {
+        assert.equal(a.top, b.top, `${width}px: one row`);
+        assert.ok(b.left - a.right >= 4, `${width}px: ${a.reply} and ${b.reply} are apart`);
+      }
+      assert.ok(chips[0]!.left >= 8 && chips.at(-1)!.right <= width - 8, `${width}px: inside the screen`);
+      assert.ok(chips[0]!.height <= 48, `${width}px: the row stays compact`);
+      const composer = (await page.locator('#composer').boundingBox())!;
+      assert.ok(composer.y >= chips[0]!.bottom && composer.y + composer.height <= 640, `${width}px: the composer sits below, on screen`);
+      assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, width), `${width}px: no sideways scrolling`);
+      await page.close();
+    }
   });
 });

@@ -260,6 +260,47 @@ for (const kind of databases()) {
       assert.equal(history[1]!.body, 'help');
     });
 
+    test('Twilio’s own STOP / START confirmations reach the phone, not the history; HELP gets only the clinic’s reply', async () => {
+      const unsubscribed = 'You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.';
+      const resubscribed = 'You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.';
+      const clinic = '+61491571266';
+      const noah = byName('Noah Williams'); // opted out in the demo
+      const text = async (from: string, body: string) => {
+        const before = (await phoneMessages(from)).length;
+        assert.equal((await api(server, '/sandbox/api/sms', { body: { from, body, to: clinic } })).status, 201);
+        // Twilio's reply is in the inbox by the time the text is accepted.
+        return (await phoneMessages(from)).slice(before + 1);
+      };
+      const confirmation = (body: string, phone = noah.phone!) => ({ from: clinic, to: phone, body, status: 'delivered', clinicName: 'Demo Clinic' });
+      const pick = (m: { from: string; to: string; body: string; status: string; clinicName: string | null }) => ({ from: m.from, to: m.to, body: m.body, status: m.status, clinicName: m.clinicName });
+
+      assert.deepEqual((await text(noah.phone!, 'Start')).map(pick), [confirmation(resubscribed)]);
+      assert.deepEqual((await text(noah.phone!, ' unstop ')).map(pick), [confirmation(resubscribed)]);
+      // HELP: Twilio adds nothing; the clinic's help reply is the only answer.
+      await text(noah.phone!, 'HELP');
+      const afterHelp = await waitUntil(async () => {
+        const items = await phoneMessages(noah.phone!);
+        const help = items.map((m) => m.body).lastIndexOf('HELP');
+        return items[help + 1]?.status === 'delivered' && items.slice(help + 1);
+      }, 5000, 'the clinic’s help reply');
+      assert.equal(afterHelp.length, 1);
+      assert.match(afterHelp[0]!.body, /^Demo Clinic: reply STOP/);
+      for (const word of ['STOP', 'quit']) assert.deepEqual((await text(noah.phone!, word)).map(pick), [confirmation(unsubscribed)], word);
+      assert.deepEqual(await text(noah.phone!, 'stop please'), [], 'not a keyword');
+
+      // Twilio answers whoever texts its number, patient or not.
+      const stranger = '+61491570997';
+      assert.deepEqual((await text(stranger, 'STOP')).map(pick), [confirmation(unsubscribed, stranger)]);
+
+      // Twilio's replies are not ours: not in the history, not sent through the outbox.
+      for (const body of [unsubscribed, resubscribed]) {
+        assert.equal((await server.db.knex('correspondence').where({ body })).length, 0);
+      }
+      const history = (await api<{ items: Entry[] }>(server, `/api/v1/correspondence?patientId=${noah.id}&channel=sms&limit=3`, { token: lee })).body.items;
+      assert.deepEqual(history.map((e) => [e.direction, e.body]), [['inbound', 'stop please'], ['inbound', 'quit'], ['inbound', 'STOP']]);
+      assert.equal((await api<Patient>(server, `/api/v1/patients/${noah.id}`, { token: lee })).body.optedOut, true);
+    });
+
     test('a text from an unknown number is accepted and stored nowhere in the clinic', async () => {
       const before = Number((await server.db.knex('correspondence').count({ n: '*' }))[0]!.n);
       for (const body of ['STOP', 'Who is this?']) {

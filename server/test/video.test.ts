@@ -176,7 +176,7 @@ for (const kind of databases()) {
       const ok = await page(tokenOf(visit.joinUrl));
       assert.equal(ok.status, 200);
       assert.match(ok.headers.get('content-type')!, /^text\/html/);
-      assert.match(ok.text, /<care-video-room join-token="[A-Za-z0-9_-]{43}"><\/care-video-room>/);
+      assert.match(ok.text, /<care-video-room join-token="[A-Za-z0-9_-]{43}" locale="en"><\/care-video-room>/);
       assert.match(ok.text, /<script type="module" src="\/cdn\/carecomms.js"><\/script>/);
       assert.doesNotMatch(ok.text, /<script>|<script type="module">/, 'no inline script');
       const csp = ok.headers.get('content-security-policy')!;
@@ -193,6 +193,89 @@ for (const kind of databases()) {
         const seat = await join(forged);
         assert.equal(seat.status, 404);
         assert.equal(seat.body.code, 'not_found');
+      }
+    });
+
+    test('the join page speaks the patient’s language: Spanish when Accept-Language prefers it, with the room told the same', async () => {
+      const visit = await start();
+      const token = tokenOf(visit.joinUrl);
+      const lang = (text: string) => /<html lang="([^"]+)">/.exec(text)?.[1];
+      const title = (text: string) => /<title>([^<]*)<\/title>/.exec(text)?.[1];
+      const headers = (acceptLanguage: string) => ({ ...client(), 'accept-language': acceptLanguage });
+
+      // q-values decide, not the order or the first entry alone; a regional tag counts as its language.
+      for (const [accept, expected] of [
+        ['es-MX,es;q=0.9,en;q=0.8', 'es'],
+        ['es', 'es'],
+        ['fr-FR,fr;q=0.9,es;q=0.8,en;q=0.5', 'es'],
+        ['en;q=0.3, es-419;q=0.7', 'es'],
+        ['en-GB,en;q=0.9,es;q=0.8', 'en'],
+        ['es;q=0.2, en', 'en'],
+        ['fr, de', 'en'],
+        ['', 'en'],
+      ] as const) {
+        const res = await page(token, headers(accept));
+        assert.equal(res.status, 200, accept);
+        assert.equal(lang(res.text), expected, `lang for ${JSON.stringify(accept)}`);
+        assert.match(res.text, new RegExp(`<care-video-room join-token="${token}" locale="${expected}"></care-video-room>`), `the room agrees for ${JSON.stringify(accept)}`);
+        assert.equal(title(res.text), expected === 'es' ? 'Videoconsulta' : 'Video visit');
+        assert.match(res.headers.get('vary') ?? '', /accept-language/i);
+        assert.equal(res.headers.get('cache-control'), 'no-store');
+        assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+        assert.match(res.headers.get('content-security-policy')!, /script-src 'self'(;|$)/);
+      }
+      const room = await page(token, headers('es-ES'));
+      assert.match(room.text, /<noscript><section class="notice" role="alert"><h1>Se necesita JavaScript<\/h1><p>Active JavaScript en su navegador para unirse a la videoconsulta.<\/p><\/section><\/noscript>/);
+
+      // Every notice, in Spanish, with no English left over.
+      const english = /not recognised|has ended|Please wait|your clinic|whole link|JavaScript is needed/;
+      const unknown = await page('A'.repeat(43), headers('es'));
+      assert.equal(unknown.status, 404);
+      assert.equal(lang(unknown.text), 'es');
+      assert.equal(title(unknown.text), 'Enlace no reconocido');
+      assert.match(unknown.text, /<h1>Este enlace no se reconoce<\/h1><p>Compruebe que abrió el enlace completo de su mensaje.<\/p><p>Si sigue sin funcionar, pida un enlace nuevo a su clínica.<\/p>/);
+      assert.doesNotMatch(unknown.text, english);
+      assert.match(unknown.headers.get('vary') ?? '', /accept-language/i);
+
+      const limit = server.config.video.joinRateLimitPerMinute;
+      const limitedHeaders = headers('es-AR,es;q=0.9');
+      for (let i = 0; i < limit; i += 1) await page('C'.repeat(43), limitedHeaders);
+      const limited = await page(token, limitedHeaders);
+      assert.equal(limited.status, 429);
+      assert.equal(lang(limited.text), 'es');
+      assert.equal(title(limited.text), 'Espere un momento');
+      assert.match(limited.text, /<h1>Espere un momento, por favor<\/h1><p>Se ha intentado abrir este enlace demasiadas veces en poco tiempo.<\/p><p>Espere un minuto y vuelva a abrirlo.<\/p>/);
+      assert.doesNotMatch(limited.text, english);
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+
+      assert.equal((await api(server, `/api/v1/video-visits/${visit.id}/end`, { token: lee, method: 'POST' })).status, 200);
+      const ended = await page(token, headers('es'));
+      assert.equal(ended.status, 410);
+      assert.equal(lang(ended.text), 'es');
+      assert.equal(title(ended.text), 'Videoconsulta terminada');
+      assert.match(ended.text, /<h1>Esta videoconsulta ha terminado<\/h1><p>El enlace ya no es válido: la consulta terminó o el enlace caducó.<\/p><p>Si aún necesita hablar con su profesional sanitario, contacte con su clínica.<\/p>/);
+      assert.doesNotMatch(ended.text, english);
+      const endedEnglish = await page(token, headers('en-US'));
+      assert.equal(lang(endedEnglish.text), 'en');
+      assert.match(endedEnglish.text, /<h1>This video visit has ended<\/h1>/);
+    });
+
+    test('a link cut off after /join/ (a truncated SMS) gets the friendly 404 page, not JSON', async () => {
+      for (const path of ['/join/', '/join']) {
+        for (const [accept, heading] of [
+          ['en', 'This link is not recognised'],
+          ['es-CO', 'Este enlace no se reconoce'],
+        ] as const) {
+          const res = await fetch(`${server.url}${path}`, { headers: { ...client(), 'accept-language': accept } });
+          const text = await res.text();
+          assert.equal(res.status, 404, path);
+          assert.match(res.headers.get('content-type')!, /^text\/html/, path);
+          assert.match(text, new RegExp(`<h1>${heading}</h1>`), `${path} ${accept}`);
+          assert.doesNotMatch(text, /<care-video-room|problems\/not-found/);
+          assert.equal(res.headers.get('cache-control'), 'no-store', path);
+          assert.match(res.headers.get('vary') ?? '', /accept-language/i);
+          assert.match(res.headers.get('content-security-policy')!, /script-src 'self'(;|$)/);
+        }
       }
     });
 

@@ -3,6 +3,7 @@ import type { SandboxConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SandboxMessageRow, SandboxRepository } from '../repositories/sandbox.js';
 import type { InboundSms, StatusUpdate } from '../services/sms.js';
+import { smsKeyword, type SmsKeyword } from '../services/sms-keywords.js';
 import { fromTwilioStatus, ProviderError, type MessagingProvider, type OutboundSms, type ProviderMessage, type SentSmsQuery } from './types.js';
 
 /**
@@ -15,6 +16,17 @@ export const SANDBOX_FAILING_NUMBERS: Record<string, string> = {
   '+15005550003': '21408',
   '+15005550004': '21610',
   '+15005550009': '21614',
+};
+
+/**
+ * Twilio's own default replies to its opt-out and opt-in keywords on a long
+ * code (https://help.twilio.com/articles/223134027). Twilio sends them itself:
+ * no webhook, no status callback, not in our correspondence. HELP is left out:
+ * the clinic's help reply comes from our app.
+ */
+export const TWILIO_KEYWORD_REPLIES: Partial<Record<SmsKeyword, string>> = {
+  opt_out: 'You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.',
+  opt_in: 'You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
 };
 
 /** Where the sandbox reports, through the same code paths Twilio's webhooks use. */
@@ -96,6 +108,12 @@ export class SandboxProvider implements MessagingProvider {
       status: 'received',
       reference: null,
     });
+    // Twilio answers STOP / START itself, whatever our webhook does: straight into the phone's inbox, delivered.
+    const keyword = smsKeyword(sms.body);
+    const reply = keyword && TWILIO_KEYWORD_REPLIES[keyword];
+    if (reply) {
+      await this.repo.insert({ sid: newSid(), phone: sms.from, clinic_number: sms.to, direction: 'to_phone', body: reply, status: 'delivered', reference: null });
+    }
     await this.track(this.sinks.inbound({ sid: row.sid, from: sms.from, to: sms.to, body: sms.body }));
     return row;
   }

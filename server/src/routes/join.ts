@@ -39,9 +39,71 @@ const PAGE_STYLE = `
   .notice p { margin: 0 0 0.75rem; color: light-dark(#5a6576, #a3acba); }
 `;
 
-function page(title: string, body: string): string {
+/**
+ * The page's language: the same two as `<care-video-room>` (English, Spanish),
+ * told to the room in its `locale` attribute so that page and room agree.
+ */
+type PageLanguage = 'en' | 'es';
+
+interface Notice {
+  heading: string;
+  lines: string[];
+}
+
+/** A notice that is the whole page, with its `<title>`. */
+interface NoticePage extends Notice {
+  title: string;
+}
+
+/** Every word the join page says, per language; kept in step with the room's own Spanish (packages/elements). */
+const TEXT: Record<PageLanguage, { room: string; noscript: Notice; limited: NoticePage; unknown: NoticePage; ended: NoticePage }> = {
+  en: {
+    room: 'Video visit',
+    noscript: { heading: 'JavaScript is needed', lines: ['Turn on JavaScript in your browser to join the video visit.'] },
+    limited: { title: 'Please wait', heading: 'Please wait a moment', lines: ['This link was tried too many times in a short while.', 'Wait a minute, then open it again.'] },
+    unknown: {
+      title: 'Link not recognised',
+      heading: 'This link is not recognised',
+      lines: ['Check that you opened the whole link from your message.', 'If it still does not work, contact your clinic for a new link.'],
+    },
+    ended: {
+      title: 'Video visit ended',
+      heading: 'This video visit has ended',
+      lines: ['The link is no longer valid: the visit is over or the link has expired.', 'If you still need to speak with your clinician, contact your clinic.'],
+    },
+  },
+  es: {
+    room: 'Videoconsulta',
+    noscript: { heading: 'Se necesita JavaScript', lines: ['Active JavaScript en su navegador para unirse a la videoconsulta.'] },
+    limited: {
+      title: 'Espere un momento',
+      heading: 'Espere un momento, por favor',
+      lines: ['Se ha intentado abrir este enlace demasiadas veces en poco tiempo.', 'Espere un minuto y vuelva a abrirlo.'],
+    },
+    unknown: {
+      title: 'Enlace no reconocido',
+      heading: 'Este enlace no se reconoce',
+      lines: ['Compruebe que abrió el enlace completo de su mensaje.', 'Si sigue sin funcionar, pida un enlace nuevo a su clínica.'],
+    },
+    ended: {
+      title: 'Videoconsulta terminada',
+      heading: 'Esta videoconsulta ha terminado',
+      lines: [
+        'El enlace ya no es válido: la consulta terminó o el enlace caducó.',
+        'Si aún necesita hablar con su profesional sanitario, contacte con su clínica.',
+      ],
+    },
+  },
+};
+
+/** Spanish when the browser prefers it to English (q-values honoured), otherwise English. */
+function pageLanguage(ctx: Context): PageLanguage {
+  return ctx.acceptsLanguages('en', 'es') === 'es' ? 'es' : 'en';
+}
+
+function page(lang: PageLanguage, title: string, body: string): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
@@ -60,8 +122,14 @@ ${body}
 `;
 }
 
-const notice = (heading: string, ...lines: string[]) =>
+const notice = ({ heading, lines }: Notice) =>
   `<section class="notice" role="alert"><h1>${escapeHtml(heading)}</h1>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</section>`;
+
+/** A notice page: its status, `<title>` and text in the page's language. */
+function noticePage(ctx: Context, lang: PageLanguage, status: number, text: NoticePage): void {
+  ctx.status = status;
+  ctx.body = page(lang, text.title, notice(text));
+}
 
 /**
  * The patient's side of a visit: `GET /join/:token` (the page hosting
@@ -88,32 +156,53 @@ export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitSe
       429: { description: 'Too many attempts', content: { 'text/html': { schema: z.string() } } },
     },
   });
-  router.get('/join/:token', async (ctx) => {
+  /** Headers every join page answers with, whichever language or state. */
+  const pageHeaders = (ctx: Context): PageLanguage => {
     // The page CSP (letting twilio-video reach Twilio when it is the provider) comes from securityHeaders.
     ctx.set('Cache-Control', 'no-store');
+    ctx.vary('Accept-Language');
     ctx.type = 'text/html';
+    return pageLanguage(ctx);
+  };
+
+  registry.registerPath({
+    method: 'get',
+    path: '/join',
+    summary: 'A join link cut short after `/join/` (an SMS that broke it): the same friendly 404 page as an unknown link',
+    tags: ['video'],
+    responses: { 404: { description: 'No link', content: { 'text/html': { schema: z.string() } } } },
+  });
+  router.get('/join', async (ctx) => {
+    const lang = pageHeaders(ctx);
+    noticePage(ctx, lang, 404, TEXT[lang].unknown);
+  });
+
+  router.get('/join/:token', async (ctx) => {
+    const lang = pageHeaders(ctx);
+    const text = TEXT[lang];
     try {
       countAttempt(ctx);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      ctx.status = 429;
-      ctx.body = page('Please wait', notice('Please wait a moment', 'This link was tried too many times in a short while.', 'Wait a minute, then open it again.'));
+      noticePage(ctx, lang, 429, text.limited);
       return;
     }
     const resolved = await video.resolveJoinToken(ctx.params.token!);
     if (resolved.state === 'not_found') {
-      ctx.status = 404;
-      ctx.body = page('Link not recognised', notice('This link is not recognised', 'Check that you opened the whole link from your message.', 'If it still does not work, contact your clinic for a new link.'));
+      noticePage(ctx, lang, 404, text.unknown);
       return;
     }
     if (resolved.state === 'gone') {
-      ctx.status = 410;
-      ctx.body = page('Video visit ended', notice('This video visit has ended', 'The link is no longer valid: the visit is over or the link has expired.', 'If you still need to speak with your clinician, contact your clinic.'));
+      noticePage(ctx, lang, 410, text.ended);
       return;
     }
     ctx.status = 200;
-    ctx.body = page('Video visit', `<care-video-room join-token="${escapeHtml(ctx.params.token!)}"></care-video-room>
-<noscript>${notice('JavaScript is needed', 'Turn on JavaScript in your browser to join the video visit.')}</noscript>`);
+    ctx.body = page(
+      lang,
+      text.room,
+      `<care-video-room join-token="${escapeHtml(ctx.params.token!)}" locale="${lang}"></care-video-room>
+<noscript>${notice(text.noscript)}</noscript>`,
+    );
   });
 
   defineRoute(
