@@ -59,6 +59,27 @@ export abstract class PatientDialogElement extends LitElement {
     if (changed.has('patientId') || (changed.has('open') && this.open)) this.pickerValue = this.patientId;
     super.update(changed);
     if (changed.has('open') && this.open) void this.refreshPatient();
+    if (changed.has('open') || changed.has('client')) this.watchPatient();
+  }
+
+  private unwatch: (() => void) | undefined;
+
+  /**
+   * While open, the patient is kept current: a STOP or START texted meanwhile
+   * shows at once (the client's one shared event stream; no new connection).
+   */
+  private watchPatient(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    if (!this.open || !this.client || !this.isConnected) return;
+    this.unwatch = this.client.events.subscribe((event) => {
+      if (event.type === 'patient.updated' && (event.data as Patient).id === this.patient?.id) void this.refreshPatient();
+    });
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.hasUpdated) this.watchPatient();
   }
 
   /**
@@ -84,6 +105,8 @@ export abstract class PatientDialogElement extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.guardPage(false);
+    this.unwatch?.();
+    this.unwatch = undefined;
   }
 
   /** Focuses `selector` once it is shown: a newly slotted footer appears only after the dialog's slotchange. */

@@ -413,6 +413,32 @@ describe('care-sms-dialog', () => {
     expect(server.requestsTo('/api/v1/patients/pat-2').filter((r) => r.method === 'GET')).to.have.length(3);
   });
 
+  it('shows a STOP or START texted while it is open, at once', async () => {
+    const { server, el, root, textarea, send, pickerReady } = await setup('pat-2', ownPatients());
+    await pickerReady();
+    await typeInto(textarea, 'Your results are in');
+    await el.updateComplete;
+    const ben = server.patients.find((p) => p.id === 'pat-2')!;
+    ben.optedOut = true;
+    server.emit('patient.updated', { ...ben });
+    await waitUntil(() => textarea.disabled, 'blocked once Ben texted STOP');
+    expect(root.querySelector('.message.warning')!.textContent).to.contain('Ben Carter has opted out of SMS');
+    ben.optedOut = false;
+    server.emit('patient.updated', { ...ben });
+    await waitUntil(() => !textarea.disabled, 'unblocked once Ben texted START');
+    await el.updateComplete;
+    expect(send().disabled).to.be.false;
+    expect(textarea.value, 'the message kept').to.equal('Your results are in');
+    // Another patient's change is not this dialog's business.
+    const gets = server.requestsTo('/api/v1/patients/pat-2').length;
+    server.emit('patient.updated', { ...server.patients.find((p) => p.id === 'pat-5')! });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.requestsTo('/api/v1/patients/pat-2')).to.have.length(gets);
+    el.hide();
+    await el.updateComplete;
+    await waitUntil(() => server.listeners === 0, 'no stream once closed');
+  });
+
   it('reloads the patient when the server refuses a send because they opted out', async () => {
     const { server, el, root, picker, textarea, send, pickerReady } = await setup('pat-2', ownPatients());
     await pickerReady();
