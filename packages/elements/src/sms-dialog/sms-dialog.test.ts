@@ -145,8 +145,16 @@ describe('care-sms-dialog', () => {
     await el.updateComplete;
     expect(root.querySelector('[part="counter"]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal('85/134 characters 2 SMS segments');
     const warning = root.querySelector('.message.warning')!;
-    expect(warning.textContent).to.contain('need Unicode (— 🙂)');
+    expect(warning.textContent).to.contain('need Unicode (—, 🙂)');
     expect(warning.textContent).to.contain('70 characters instead of 160');
+
+    // Pasted from a word processor: characters that cannot be seen are named, so they can be found and removed.
+    textarea.value = 'See\u00a0you\tat 9\u200b';
+    textarea.dispatchEvent(new InputEvent('input'));
+    await el.updateComplete;
+    expect(root.querySelector('.message.warning')!.textContent).to.contain(
+      'need Unicode (non-breaking space, tab, invisible character U+200B)',
+    );
   });
 
   it('will not text a patient who opted out', async () => {

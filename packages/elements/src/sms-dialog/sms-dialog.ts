@@ -22,6 +22,13 @@ const MAX_LENGTH = 1600;
 
 const formatCount = (n: number) => n.toLocaleString(careLocale());
 
+/** A character as the practitioner can find it: spaces and other invisible ones (pasted from a word processor) by name. */
+function nameCharacter(c: string): string {
+  if (c === '\u00a0') return msg('non-breaking space');
+  if (c === '\t') return msg('tab');
+  return /^[\s\p{Cf}]$/u.test(c) ? msg(str`invisible character U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`) : c;
+}
+
 /**
  * @tagname care-sms-dialog
  * @summary Compose and send an SMS: choose a patient, see their number, type
@@ -216,7 +223,7 @@ export class CareSmsDialog extends PatientDialogElement {
             ${alertIcon}
             <span
               >${msg(
-                str`Contains characters that need Unicode (${info.unicodeCharacters.join(' ')}), so each segment holds 70 characters instead of 160.`,
+                str`Contains characters that need Unicode (${info.unicodeCharacters.map(nameCharacter).join(', ')}), so each segment holds 70 characters instead of 160.`,
               )}</span
             >
           </p>`
