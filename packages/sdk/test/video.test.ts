@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CareApiError, createCareClient, joinVisit } from '../src/index.ts';
+import { getLocalMediaOrVoice, MediaAccessError } from '../src/video/devices.ts';
 import { cachedLoader } from '../src/video/twilio-loader.ts';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -94,5 +95,68 @@ describe('the twilio-video loader', () => {
     assert.equal(await load(), 'module');
     assert.equal(await load(), 'module');
     assert.equal(calls, 2);
+  });
+});
+
+describe('getLocalMediaOrVoice', () => {
+  /** A browser whose getUserMedia answers each request with `answer` (a stream, or a DOMException-like error to throw). */
+  async function withMedia<T>(answer: (constraints: MediaStreamConstraints) => unknown, run: (requests: MediaStreamConstraints[]) => Promise<T>): Promise<T> {
+    const requests: MediaStreamConstraints[] = [];
+    const getUserMedia = async (constraints: MediaStreamConstraints) => {
+      requests.push(constraints);
+      const result = answer(constraints);
+      if (result instanceof Error) throw result;
+      return result;
+    };
+    Object.defineProperty(globalThis, 'isSecureContext', { value: true, configurable: true });
+    Object.defineProperty(globalThis, 'navigator', { value: { mediaDevices: { getUserMedia } }, configurable: true });
+    try {
+      return await run(requests);
+    } finally {
+      delete (globalThis as { isSecureContext?: boolean }).isSecureContext;
+      delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  }
+  const named = (name: string) => Object.assign(new Error(name), { name });
+  const both = { kind: 'camera and microphone' };
+  const voice = { kind: 'microphone' };
+
+  it('is camera and microphone when both can be had', async () => {
+    await withMedia(
+      () => both,
+      async (requests) => {
+        assert.deepEqual(await getLocalMediaOrVoice(), { stream: both, cameraError: null });
+        assert.equal(requests.length, 1);
+      },
+    );
+  });
+
+  for (const [name, code] of [
+    ['NotFoundError', 'no_device'],
+    ['NotReadableError', 'device_busy'],
+    ['NotAllowedError', 'permission_denied'],
+  ] as const) {
+    it(`falls back to the microphone alone when the camera fails (${name}), saying why`, async () => {
+      await withMedia(
+        (constraints) => (constraints.video ? named(name) : voice),
+        async (requests) => {
+          const media = await getLocalMediaOrVoice({ cameraId: 'cam-1', microphoneId: 'mic-1' });
+          assert.equal(media.stream, voice);
+          assert.equal(media.cameraError?.code, code);
+          assert.equal(requests.length, 2);
+          assert.equal(requests[1]!.video, undefined, 'no camera asked for the second time');
+          assert.deepEqual((requests[1]!.audio as MediaTrackConstraints).deviceId, { exact: 'mic-1' }, 'the chosen microphone');
+        },
+      );
+    });
+  }
+
+  it('throws the microphone\'s error when neither can be had', async () => {
+    await withMedia(
+      (constraints) => (constraints.video ? named('NotFoundError') : named('NotAllowedError')),
+      async () => {
+        await assert.rejects(getLocalMediaOrVoice(), (e: MediaAccessError) => e instanceof MediaAccessError && e.code === 'permission_denied');
+      },
+    );
   });
 });

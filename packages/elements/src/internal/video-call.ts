@@ -1,4 +1,5 @@
 import { css, html, nothing, svg, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { msg, str } from '@lit/localize';
 import {
   deviceIdOf,
@@ -197,6 +198,10 @@ export function renderStage(controller: VideoCallController, options: StageOptio
   const session = controller.session;
   const remote = session?.remoteStream ?? null;
   const hasRemoteVideo = !!remote?.getVideoTracks().length && !options.remoteCameraOff;
+  // live(): Lit sets an object-valued property on every render, and each assignment of
+  // srcObject, even of the same stream, makes the video load again (black, back to 0:00);
+  // with the timer re-rendering every second neither video would show. live() sets it
+  // only when it differs from the element's own.
   // The name labels repeat the videos' accessible names, so they are for the eye only.
   return html`<div class="stage ${options.layout}" part="stage">
     <div class="tiles">
@@ -207,7 +212,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
           autoplay
           playsinline
           aria-label=${options.remoteLabel}
-          .srcObject=${remote}
+          .srcObject=${live(remote)}
         ></video>
         ${options.overlay
           ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
@@ -218,7 +223,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
         ${options.overlay ? nothing : html`<span class="name" aria-hidden="true">${options.remoteName}</span>`}
       </div>
       <div class="tile local-tile ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}">
-        <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${session?.localStream ?? null}></video>
+        <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${live(session?.localStream ?? null)}></video>
         <span class="name" aria-hidden="true">${msg('You')}</span>
       </div>
     </div>
@@ -246,6 +251,8 @@ export function renderControls(controller: VideoCallController, options: Control
   const session = controller.session;
   const muted = !!session && !session.microphoneEnabled;
   const cameraOn = !!session?.cameraEnabled;
+  // Joined by voice only: there is no camera to turn on, and the button says so.
+  const noCamera = !!session && !session.hasCamera;
   const sharing = !!session?.screenSharing;
   const disabled = !session || session.state === 'ended';
   const canShare = options.screenShare && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
@@ -254,8 +261,8 @@ export function renderControls(controller: VideoCallController, options: Control
     <button class="control ${muted ? 'active' : ''}" part="mute-button" type="button" ?disabled=${disabled} @click=${() => controller.toggleMicrophone()}>
       ${muted ? micOffIcon : micIcon}<span>${muted ? msg('Unmute') : msg('Mute')}</span>
     </button>
-    <button class="control ${cameraOn ? '' : 'active'}" part="camera-button" type="button" ?disabled=${disabled} @click=${() => controller.toggleCamera()}>
-      ${cameraOn ? videoIcon : videoOffIcon}<span>${cameraOn ? msg('Turn camera off') : msg('Turn camera on')}</span>
+    <button class="control ${cameraOn ? '' : 'active'}" part="camera-button" type="button" ?disabled=${disabled || noCamera} @click=${() => controller.toggleCamera()}>
+      ${cameraOn ? videoIcon : videoOffIcon}<span>${noCamera ? msg('No camera') : cameraOn ? msg('Turn camera off') : msg('Turn camera on')}</span>
     </button>
     ${canShare
       ? html`<button
@@ -289,6 +296,12 @@ export interface DevicePickerOptions {
   stream: MediaStream | null;
   idPrefix: string;
   disabled?: boolean;
+  /**
+   * Said instead of the list when a kind cannot be chosen: access blocked
+   * (the browser then lists nothing, which "None found" would misstate), or
+   * no camera for a visit joined by voice.
+   */
+  unavailable?: { camera?: string | null; microphone?: string | null };
   onCamera: (deviceId: string) => void;
   onMicrophone: (deviceId: string) => void;
 }
@@ -301,25 +314,29 @@ export function renderDevicePickers(devices: MediaDeviceLists, options: DevicePi
     id: string,
     label: string,
     part: string,
-    list: MediaDeviceInfo[],
+    found: MediaDeviceInfo[],
     selected: string | null,
     fallback: (n: number) => string,
     onChange: (deviceId: string) => void,
-  ) => html`<div class="picker">
-    <label for=${id}>${label}</label>
-    <select
-      id=${id}
-      part=${part}
-      ?disabled=${options.disabled || list.length === 0}
-      @change=${(e: Event) => onChange((e.target as HTMLSelectElement).value)}
-    >
-      ${list.length === 0 ? html`<option value="">${msg('None found')}</option>` : nothing}
-      ${list.map((device, i) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label || fallback(i + 1)}</option>`)}
-    </select>
-  </div>`;
+    unavailable: string | null | undefined,
+  ) => {
+    const list = unavailable ? [] : found;
+    return html`<div class="picker">
+      <label for=${id}>${label}</label>
+      <select
+        id=${id}
+        part=${part}
+        ?disabled=${options.disabled || list.length === 0}
+        @change=${(e: Event) => onChange((e.target as HTMLSelectElement).value)}
+      >
+        ${list.length === 0 ? html`<option value="">${unavailable || msg('None found')}</option>` : nothing}
+        ${list.map((device, i) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label || fallback(i + 1)}</option>`)}
+      </select>
+    </div>`;
+  };
   return html`<div class="devices" part="devices">
-    ${picker(`${options.idPrefix}-camera`, msg('Camera'), 'camera-select', devices.cameras, camera, (n) => msg(str`Camera ${n}`), options.onCamera)}
-    ${picker(`${options.idPrefix}-microphone`, msg('Microphone'), 'microphone-select', devices.microphones, microphone, (n) => msg(str`Microphone ${n}`), options.onMicrophone)}
+    ${picker(`${options.idPrefix}-camera`, msg('Camera'), 'camera-select', devices.cameras, camera, (n) => msg(str`Camera ${n}`), options.onCamera, options.unavailable?.camera)}
+    ${picker(`${options.idPrefix}-microphone`, msg('Microphone'), 'microphone-select', devices.microphones, microphone, (n) => msg(str`Microphone ${n}`), options.onMicrophone, options.unavailable?.microphone)}
   </div>`;
 }
 

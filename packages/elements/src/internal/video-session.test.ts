@@ -1,5 +1,5 @@
 import { expect, waitUntil } from '@open-wc/testing';
-import { getLocalMedia, listMediaDevices, VideoSession, type TwilioVideo, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
+import { getLocalMedia, listMediaDevices, MediaAccessError, VideoSession, type TwilioVideo, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
 import { formatDuration } from '../format.js';
 
 /** Just enough of an event emitter for the fakes below. */
@@ -76,7 +76,7 @@ function canvasTrack(): MediaStreamTrack {
   return canvas.captureStream(5).getVideoTracks()[0]!;
 }
 
-async function twilioSession(load: () => Promise<TwilioVideo>) {
+async function twilioSession(load: () => Promise<TwilioVideo>, localStream?: MediaStream) {
   const session = new VideoSession({
     provider: 'twilio',
     role: 'practitioner',
@@ -84,7 +84,7 @@ async function twilioSession(load: () => Promise<TwilioVideo>) {
     visitId: 'visit-1',
     token: 'twilio-access-token',
     roomName: 'visit-0123',
-    localStream: await getLocalMedia(),
+    localStream: localStream ?? (await getLocalMedia()),
     loadTwilioVideo: load,
   });
   const ended = new Promise<VideoSessionEndedEvent>((resolve) => session.addEventListener('ended', (e) => resolve(e as VideoSessionEndedEvent)));
@@ -155,6 +155,31 @@ describe('VideoSession on Twilio (a fake twilio-video)', function () {
     second.session.leave();
     expect((await second.ended).reason).to.equal('left');
     expect(room2.disconnected).to.be.true;
+  });
+
+  it('joined by voice only (no camera), says so, and keeps the camera off: none to turn on or switch to', async () => {
+    const room = new FakeRoom();
+    const twilio = fakeTwilioVideo(async () => room);
+    const voice = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const { session } = await twilioSession(twilio.load, voice);
+    expect(session.hasCamera).to.equal(false);
+    expect(session.cameraEnabled, 'shown as off').to.equal(false);
+    await session.connect();
+    expect((twilio.calls[0]!.options.tracks as FakeLocalTrack[]).map((t) => t.mediaStreamTrack.kind)).to.deep.equal(['audio']);
+    session.setCameraEnabled(true);
+    expect(session.cameraEnabled, 'nothing to turn on').to.equal(false);
+    const { cameras } = await listMediaDevices();
+    let refused: unknown = null;
+    await session.useCamera(cameras[0]!.deviceId).catch((error: unknown) => (refused = error));
+    expect(refused).to.be.instanceOf(MediaAccessError);
+    expect(session.localStream.getVideoTracks()).to.have.length(0);
+    expect(room.published).to.have.length(0);
+    session.leave();
+
+    const withCamera = await twilioSession(fakeTwilioVideo(async () => new FakeRoom()).load);
+    expect(withCamera.session.hasCamera).to.equal(true);
+    expect(withCamera.session.cameraEnabled).to.equal(true);
+    withCamera.session.leave();
   });
 
   it('a refused token is "refused"; twilio-video failing to load is "failed"', async () => {

@@ -74,6 +74,19 @@ export const videoRoomStyles = css`
     margin: 0;
     color: var(--_care-video-on-stage);
   }
+  .preview-note.voice-only {
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    justify-content: center;
+    gap: 0.5rem;
+    color: var(--_care-video-on-stage-muted);
+    font-weight: 500;
+  }
+  .preview-note.voice-only .icon {
+    width: 2.5rem;
+    height: 2.5rem;
+  }
   .message p {
     margin: 0 0 0.5rem;
   }

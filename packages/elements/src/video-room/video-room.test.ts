@@ -61,6 +61,36 @@ async function setup(options: { joinFailure?: number; page?: (ended: boolean) =>
 }
 
 const playing = (video: HTMLVideoElement | null) => !!video && video.videoWidth > 0 && !video.paused;
+
+/**
+ * Watches a video for `ms`: how often it started loading again (`emptied`,
+ * `loadstart`: what giving it its stream again does) and how far it played.
+ */
+async function watchVideo(video: HTMLVideoElement, ms: number) {
+  let reloads = 0;
+  const count = () => reloads++;
+  video.addEventListener('emptied', count);
+  video.addEventListener('loadstart', count);
+  const from = video.currentTime;
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  video.removeEventListener('emptied', count);
+  video.removeEventListener('loadstart', count);
+  return { reloads, played: video.currentTime - from };
+}
+
+/** getUserMedia refusing the camera (with a DOMException of `name`) while the microphone works, for as long as `run` takes. */
+async function withoutCamera<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => (constraints?.video ? Promise.reject(new DOMException('camera', name)) : original(constraints));
+  try {
+    return await run();
+  } finally {
+    navigator.mediaDevices.getUserMedia = original;
+  }
+}
+
+/** The text of a picker's options. */
+const options = (select: HTMLSelectElement | null) => [...(select?.options ?? [])].map((o) => o.textContent!.trim());
 const joinReady = (ctx: Awaited<ReturnType<typeof setup>>) =>
   waitUntil(() => ctx.$<HTMLButtonElement>('[part="join-button"]') && !ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled, 'camera ready', { timeout: 8000 });
 
@@ -79,6 +109,18 @@ describe('care-video-room', function () {
     await waitUntil(() => cameras.options.length > 0 && !cameras.disabled, 'cameras listed');
     expect(ctx.$<HTMLSelectElement>('[part="microphone-select"]')!.options.length).to.be.greaterThan(0);
     await expect(ctx.el).to.be.accessible({ ignoredRules: ['video-caption'] });
+  });
+
+  it('keeps the camera preview playing while the level meter moves (its stream is not given again on each render)', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    const preview = ctx.$<HTMLVideoElement>('[part="preview"]')!;
+    await waitUntil(() => playing(preview), 'preview playing', { timeout: 8000 });
+    const meter = ctx.$('[part="meter"]')!;
+    await waitUntil(() => Number(meter.getAttribute('aria-valuenow')) > 0, 'the meter is running', { timeout: 8000 });
+    const { reloads, played } = await watchVideo(preview, 1500);
+    expect(reloads, 'emptied / loadstart while the meter ran').to.be.at.most(1);
+    expect(played, 'seconds of camera shown').to.be.greaterThan(0.5);
   });
 
   it('joins, waits for the clinician, then shows them; Leave offers to rejoin', async () => {
@@ -122,6 +164,23 @@ describe('care-video-room', function () {
     await joinReady(ctx);
   });
 
+  it('keeps both videos playing through the call timer\'s ticks', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]'), 'live', { timeout: 8000 });
+    await ctx.practitionerJoins();
+    const remote = ctx.$<HTMLVideoElement>('[part="remote-video"]')!;
+    const local = ctx.$<HTMLVideoElement>('[part="local-video"]')!;
+    await waitUntil(() => playing(remote) && playing(local) && ctx.$('[part="timer"]'), 'both playing, timer on', { timeout: 10_000 });
+    // The timer re-renders once a second: two ticks at least.
+    const [them, me] = await Promise.all([watchVideo(remote, 2500), watchVideo(local, 2500)]);
+    expect(them.reloads, 'clinician video reloads').to.be.at.most(1);
+    expect(me.reloads, 'own video reloads').to.be.at.most(1);
+    expect(them.played, 'seconds of the clinician shown').to.be.greaterThan(1);
+    expect(me.played, 'seconds of own camera shown').to.be.greaterThan(1);
+  });
+
   it('says so when the clinician ends the visit', async () => {
     const ctx = await setup();
     await joinReady(ctx);
@@ -133,6 +192,88 @@ describe('care-video-room', function () {
     await ctx.client.videoVisits.end(ctx.visit.id);
     expect((await ended).reason).to.equal('ended');
     await waitUntil(() => ctx.$('[part="notice"]')?.textContent?.includes('The visit has ended'), 'ended notice');
+    expect(ctx.$('[part="notice"]')!.textContent).to.contain('Thank you');
+  });
+
+  /** The notice for a visit that ended without the clinician there: not thanked, told what to do. */
+  const toldClinicianGone = async (ctx: Awaited<ReturnType<typeof setup>>) => {
+    await waitUntil(() => ctx.$('[part="notice"]'), 'notice');
+    const notice = ctx.$('[part="notice"]')!;
+    expect(notice.textContent).to.contain('The visit has ended');
+    expect(notice.textContent).to.contain('Your clinician is no longer in this visit. If you still need to see them, please contact the clinic.');
+    expect(notice.textContent).not.to.contain('Thank you');
+    expect(notice.getAttribute('role')).to.equal('alert');
+  };
+
+  it('does not thank a patient whose visit ended before the clinician ever came', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Waiting for Dr Amelia Lee'), 'waiting', { timeout: 8000 });
+    const ended = oneEvent(ctx.el, 'care-video-ended') as unknown as Promise<CareVideoEndedEvent>;
+    // As the server does for a clinician who closed the tab (practitioner-left) or ended it from elsewhere.
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    expect((await ended).reason).to.equal('ended');
+    await toldClinicianGone(ctx);
+  });
+
+  it('does not thank a patient left waiting by a clinician who went away, when the visit then ends', async () => {
+    const ctx = await setup();
+    await joinReady(ctx);
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]'), 'live', { timeout: 8000 });
+    const practitioner = await ctx.practitionerJoins();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('joined'), 'clinician joined', { timeout: 10_000 });
+    practitioner.leave();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Waiting for Dr Amelia Lee'), 'waiting again', { timeout: 8000 });
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    await ctx.client.videoVisits.end(ctx.visit.id);
+    await toldClinicianGone(ctx);
+  });
+
+  it('joins by voice when the camera is not available: says so kindly, and the clinician sees "camera off"', async () => {
+    const ctx = await withoutCamera('NotReadableError', async () => {
+      const ctx = await setup();
+      await joinReady(ctx);
+      return ctx;
+    });
+    const voiceOnly = ctx.$('[part="voice-only"]')!;
+    expect(voiceOnly.textContent).to.contain('Your camera is not available, so you will join with voice only. Your clinician will hear you but not see you.');
+    expect(voiceOnly.getAttribute('role')).to.equal('status');
+    expect(ctx.$('[part="error"]') === null, 'not an error: Join works').to.be.true;
+    expect(ctx.el.shadowRoot!.textContent).not.to.contain('will see and hear you');
+    const meter = ctx.$('[part="meter"]')!;
+    await waitUntil(() => Number(meter.getAttribute('aria-valuenow')) > 0, 'the microphone is heard', { timeout: 8000 });
+    await expect(ctx.el).to.be.accessible({ ignoredRules: ['video-caption'] });
+
+    ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Waiting for Dr Amelia Lee'), 'waiting', { timeout: 8000 });
+    const practitioner = await ctx.practitionerJoins();
+    await waitUntil(() => ctx.$('[part="status"]')?.textContent?.includes('Dr Amelia Lee joined'), 'clinician joined', { timeout: 10_000 });
+    await waitUntil(() => playing(ctx.$<HTMLVideoElement>('[part="remote-video"]')), 'the patient sees the clinician', { timeout: 10_000 });
+    await waitUntil(() => practitioner.state === 'connected' && !!practitioner.remoteStream?.getAudioTracks().length, 'the clinician hears the patient', { timeout: 10_000 });
+    // What the clinician's stage shows "Camera off" from, rather than an empty picture.
+    await waitUntil(() => practitioner.remoteMedia.video === false, 'the clinician told: no camera');
+    expect(practitioner.remoteStream!.getVideoTracks()).to.have.length(0);
+
+    const camera = ctx.$<HTMLButtonElement>('[part="camera-button"]')!;
+    expect(camera.disabled, 'no camera to turn on').to.be.true;
+    expect(camera.textContent!.trim()).to.equal('No camera');
+    expect(options(ctx.$<HTMLSelectElement>('#live-camera'))).to.deep.equal(['Not available']);
+    expect(ctx.$<HTMLButtonElement>('[part="mute-button"]')!.disabled).to.be.false;
+  });
+
+  it('says "Access blocked" in the camera picker when only the camera is refused, and lists the microphones', async () => {
+    const ctx = await withoutCamera('NotAllowedError', async () => {
+      const ctx = await setup();
+      await joinReady(ctx);
+      return ctx;
+    });
+    expect(ctx.$('[part="voice-only"]')!.textContent).to.contain('voice only');
+    expect(options(ctx.$<HTMLSelectElement>('[part="camera-select"]'))).to.deep.equal(['Access blocked']);
+    const microphones = ctx.$<HTMLSelectElement>('[part="microphone-select"]')!;
+    await waitUntil(() => microphones.options.length > 0 && !microphones.disabled, 'microphones listed');
+    expect(options(microphones)).not.to.include('Access blocked');
   });
 
   /** The notice for a link whose visit is over, with nothing left to press and the camera released. */
@@ -225,6 +366,10 @@ describe('care-video-room', function () {
       await waitUntil(() => ctx.$('[part="error"]'), 'error', { timeout: 8000 });
       expect(ctx.$('[part="error"]')!.textContent).to.contain('Camera and microphone are blocked');
       expect(ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled).to.be.true;
+      // The microphone refused as well: no voice-only offer, and the pickers say blocked, not missing.
+      expect(ctx.$('[part="voice-only"]') === null).to.be.true;
+      expect(options(ctx.$<HTMLSelectElement>('[part="camera-select"]'))).to.deep.equal(['Access blocked']);
+      expect(options(ctx.$<HTMLSelectElement>('[part="microphone-select"]'))).to.deep.equal(['Access blocked']);
       refuse = false;
       ctx.byText('Try again')!.click();
       await joinReady(ctx);

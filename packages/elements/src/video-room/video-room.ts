@@ -1,9 +1,10 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
 import { localized, msg, str } from '@lit/localize';
 import { CareApiError, joinVisit, type PatientSeat } from '@carecomms/sdk';
 import {
-  getLocalMedia,
+  getLocalMediaOrVoice,
   listMediaDevices,
   MediaAccessError,
   stopStream,
@@ -16,6 +17,7 @@ import {
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
+import { videoOffIcon } from '../video-icons.js';
 import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
@@ -24,7 +26,8 @@ import { tokens } from '../styles/tokens.js';
 import { videoTokens } from '../styles/video-tokens.js';
 import { videoRoomStyles } from './video-room.styles.js';
 
-type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'failed' | 'invalid' | 'gone';
+/** `clinician-gone`: the visit ended while the clinician was not in the call with the patient (see onSessionEnded). */
+type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'clinician-gone' | 'replaced' | 'failed' | 'invalid' | 'gone';
 
 /**
  * Out of the call nothing tells the page that the visit ended (in it, the
@@ -34,6 +37,15 @@ type Phase = 'check' | 'joining' | 'live' | 'left' | 'ended' | 'replaced' | 'fai
  */
 const OFF_CALL: ReadonlySet<Phase> = new Set(['check', 'left', 'replaced', 'failed']);
 const LINK_CHECK_MS = 15_000;
+
+/**
+ * A visit the clinician ends from the call reaches the patient with the
+ * clinician still there, or an instant after their leaving (the two can
+ * cross). One that ends after they have been gone longer than this was not
+ * ended in front of the patient: the server's sweep after the clinician left
+ * (a closed tab, a lost connection), or the clinician ending it from elsewhere.
+ */
+const CLINICIAN_AWAY_MS = 5_000;
 
 /**
  * @tagname care-video-room
@@ -46,6 +58,7 @@ const LINK_CHECK_MS = 15_000;
  *
  * @csspart header - The clinic / clinician heading.
  * @csspart preview - The camera preview during the device check.
+ * @csspart voice-only - Says the camera is not available, so the patient joins by voice (with Try again).
  * @csspart meter - The microphone level meter.
  * @csspart devices - The camera and microphone pickers.
  * @csspart camera-select - The camera picker.
@@ -89,6 +102,8 @@ export class CareVideoRoom extends LitElement {
   @state() private phase: Phase = 'check';
   @state() private preview: MediaStream | null = null;
   @state() private mediaError: MediaAccessError | null = null;
+  /** Why the preview has no camera (the patient joins by voice only); null with a camera. */
+  @state() private cameraError: MediaAccessError | null = null;
   @state() private loadingMedia = false;
   @state() private level = 0;
   @state() private devices: MediaDeviceLists = { cameras: [], microphones: [] };
@@ -102,6 +117,8 @@ export class CareVideoRoom extends LitElement {
   private readonly onDeviceChange = () => void this.refreshDevices();
   private linkTimer: ReturnType<typeof setInterval> | undefined;
   private checkingLink = false;
+  /** When the patient was last in the call with the clinician: null never (in this session), Infinity now. */
+  private withClinician: number | null = null;
   /** Back to a page that was in the background (where timers slow down): look at once. */
   private readonly onVisibilityChange = () => void this.checkLink();
 
@@ -140,14 +157,17 @@ export class CareVideoRoom extends LitElement {
     if (this.loadingMedia) return;
     this.loadingMedia = true;
     this.mediaError = null;
+    this.cameraError = null;
     this.stopPreview();
     try {
-      const stream = await getLocalMedia(this.choice);
+      // No camera (none, busy, refused) but a microphone: the patient can still be heard.
+      const { stream, cameraError } = await getLocalMediaOrVoice(this.choice);
       if (!this.isConnected || this.phase !== 'check') {
         stopStream(stream);
         return;
       }
       this.preview = stream;
+      this.cameraError = cameraError;
       this.stopMeter = watchAudioLevel(stream, (level) => (this.level = level));
       await this.refreshDevices();
     } catch (error) {
@@ -184,6 +204,11 @@ export class CareVideoRoom extends LitElement {
       fetch: this.fetch,
     });
     this.call.attach(session);
+    this.withClinician = null;
+    session.addEventListener('state', () => {
+      if (session.state === 'connected') this.withClinician = Infinity;
+      else if (session.state !== 'ended' && this.withClinician === Infinity) this.withClinician = Date.now();
+    });
     this.phase = 'live';
     this.dispatchEvent(new CareVideoStartedEvent(seat.visitId, null, null));
     void this.call.refreshDevices();
@@ -239,10 +264,19 @@ export class CareVideoRoom extends LitElement {
     this.phase = phase;
   }
 
+  /**
+   * The visit ending is "Thank you" after a visit with the clinician. Ended
+   * before they ever met in this session, or after the clinician had gone,
+   * the patient is told the clinician is no longer there, not thanked.
+   * Neither the sandbox's `bye` nor Twilio's room ending says why the visit
+   * ended, so this is judged from what the patient's side saw.
+   */
   private onSessionEnded(event: VideoSessionEndedEvent): void {
+    const since = this.withClinician;
+    const clinicianGone = since === null || Date.now() - since >= CLINICIAN_AWAY_MS;
     const phases: Record<VideoSessionEndedEvent['reason'], Phase> = {
       left: 'left',
-      ended: 'ended',
+      ended: clinicianGone ? 'clinician-gone' : 'ended',
       replaced: 'replaced',
       refused: 'gone',
       failed: 'failed',
@@ -310,12 +344,26 @@ export class CareVideoRoom extends LitElement {
   protected renderCheck() {
     const joining = this.phase === 'joining';
     const percent = Math.round(this.level * 100);
+    const voiceOnly = !!this.preview && !!this.cameraError;
+    // Refused access leaves the browser listing no devices: say blocked, as the error does, not "None found".
+    const blocked = msg('Access blocked');
+    // live(): the level meter re-renders ten times a second, and setting srcObject again, even to the same stream, reloads the video (black).
     return html`<section class="check" aria-labelledby="check-title">
       <h2 id="check-title">${msg('Check your camera and microphone')}</h2>
       <div class="preview-frame">
-        <video part="preview" class="preview" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${this.preview}></video>
+        <video part="preview" class="preview" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${live(this.preview)}></video>
         ${!this.preview && !this.mediaError ? html`<p class="preview-note" role="status">${msg('Starting your camera…')}</p>` : nothing}
+        ${voiceOnly ? html`<p class="preview-note voice-only" aria-hidden="true">${videoOffIcon}<span>${msg('Voice only')}</span></p>` : nothing}
       </div>
+      ${voiceOnly
+        ? html`<div class="message warning" part="voice-only" role="status">
+            ${alertIcon}
+            <div>
+              <p>${msg('Your camera is not available, so you will join with voice only. Your clinician will hear you but not see you.')}</p>
+              <button class="button" type="button" ?disabled=${joining} @click=${() => void this.startPreview()}>${msg('Try again')}</button>
+            </div>
+          </div>`
+        : nothing}
       ${this.mediaError
         ? html`<div class="message danger" part="error" role="alert">
             ${alertIcon}
@@ -335,6 +383,10 @@ export class CareVideoRoom extends LitElement {
         stream: this.preview,
         idPrefix: 'check',
         disabled: joining || !this.preview,
+        unavailable: {
+          camera: (this.mediaError ?? this.cameraError)?.code === 'permission_denied' ? blocked : null,
+          microphone: this.mediaError?.code === 'permission_denied' ? blocked : null,
+        },
         onCamera: (id) => this.choose('camera', id),
         onMicrophone: (id) => this.choose('microphone', id),
       })}
@@ -352,7 +404,7 @@ export class CareVideoRoom extends LitElement {
       <button class="button primary join" part="join-button" type="button" ?disabled=${!this.preview || joining} aria-busy=${joining ? 'true' : 'false'} @click=${this.join}>
         ${videoIcon}${joining ? msg('Joining…') : msg('Join')}
       </button>
-      <p class="note">${msg('Your clinician will see and hear you once you join.')}</p>
+      ${voiceOnly ? nothing : html`<p class="note">${msg('Your clinician will see and hear you once you join.')}</p>`}
     </section>`;
   }
 
@@ -389,6 +441,7 @@ export class CareVideoRoom extends LitElement {
         ${renderDevicePickers(this.call.devices, {
           stream: session?.localStream ?? null,
           idPrefix: 'live',
+          unavailable: { camera: session && !session.hasCamera ? msg('Not available') : null },
           onCamera: (id) => void this.call.useCamera(id),
           onMicrophone: (id) => void this.call.useMicrophone(id),
         })}
@@ -398,7 +451,7 @@ export class CareVideoRoom extends LitElement {
 
   protected renderNotice() {
     const notice = (icon: unknown, title: string, text: string, action?: { label: string; run: () => void }) =>
-      html`<section class="notice" part="notice" role=${this.phase === 'invalid' || this.phase === 'gone' || this.phase === 'failed' ? 'alert' : 'status'}>
+      html`<section class="notice" part="notice" role=${this.phase === 'invalid' || this.phase === 'gone' || this.phase === 'failed' || this.phase === 'clinician-gone' ? 'alert' : 'status'}>
         ${icon}
         <h2>${title}</h2>
         <p>${text}</p>
@@ -407,6 +460,8 @@ export class CareVideoRoom extends LitElement {
     switch (this.phase) {
       case 'ended':
         return notice(checkIcon, msg('The visit has ended'), msg('Thank you. You can close this page.'));
+      case 'clinician-gone':
+        return notice(alertIcon, msg('The visit has ended'), msg('Your clinician is no longer in this visit. If you still need to see them, please contact the clinic.'));
       case 'left':
         return notice(checkIcon, msg('You left the visit'), msg('You can rejoin while the visit is still open.'), { label: msg('Rejoin'), run: () => this.rejoin() });
       case 'replaced':

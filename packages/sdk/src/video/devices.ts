@@ -66,6 +66,35 @@ export async function getLocalMedia(choice: MediaChoice = {}): Promise<MediaStre
   }
 }
 
+/** What {@link getLocalMediaOrVoice} could get. */
+export interface LocalMedia {
+  stream: MediaStream;
+  /** Why the camera is not in `stream` (the visit is then by voice only); null when it is. */
+  cameraError: MediaAccessError | null;
+}
+
+/**
+ * Camera and microphone, or the microphone alone when the camera cannot be had
+ * (none, busy, refused) but the microphone can: seen and heard is best, but
+ * heard is better than not at all. Throws {@link MediaAccessError} (the
+ * microphone's) when neither can be had.
+ */
+export async function getLocalMediaOrVoice(choice: MediaChoice = {}): Promise<LocalMedia> {
+  let cameraError: MediaAccessError;
+  try {
+    return { stream: await getLocalMedia(choice), cameraError: null };
+  } catch (error) {
+    cameraError = MediaAccessError.from(error);
+    // No page or browser for media at all: a microphone alone would fail the same way.
+    if (cameraError.code === 'insecure_context' || cameraError.code === 'unsupported') throw cameraError;
+  }
+  try {
+    return { stream: await mediaDevices().getUserMedia({ audio: audioConstraints(choice.microphoneId) }), cameraError };
+  } catch (error) {
+    throw MediaAccessError.from(error);
+  }
+}
+
 /** One new track from a given camera or microphone (to switch devices mid-visit). */
 export async function getDeviceTrack(kind: 'video' | 'audio', deviceId: string | null): Promise<MediaStreamTrack> {
   try {

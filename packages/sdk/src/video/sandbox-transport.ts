@@ -62,12 +62,14 @@ export class SandboxTransport implements VideoTransport {
       const visitOver = error instanceof CareApiError && error.status === 410;
       this.listener.ended(visitOver ? 'ended' : END_REASONS[reason], error);
     });
-    // A newly joined peer is told what this side has switched off.
+    // A newly joined peer is told what this side has switched off, or has not got
+    // (no camera: the other side then shows "camera off" rather than an empty stage).
     peer.addEventListener('state', () => {
       if (peer.state === 'connected') {
         for (const track of localStream.getTracks()) {
           if (!track.enabled) void peer.sendControl('mute', { kind: track.kind, enabled: false }).catch(() => undefined);
         }
+        if (localStream.getVideoTracks().length === 0) void peer.sendControl('mute', { kind: 'video', enabled: false }).catch(() => undefined);
       }
     });
     peer.start();

@@ -55,7 +55,13 @@ export class VideoSession extends EventTarget {
   remoteStream: MediaStream | null = null;
   remoteMedia: RemoteMediaState = { audio: true, video: true };
   microphoneEnabled = true;
-  cameraEnabled = true;
+  /**
+   * Whether this side joined with a camera. Without one (a visit by voice, see
+   * `getLocalMediaOrVoice`) it stays so: the sandbox's connection was
+   * negotiated with no picture to send, so a camera cannot be added mid-visit.
+   */
+  readonly hasCamera: boolean;
+  cameraEnabled: boolean;
   screenSharing = false;
   /** When both sides were first connected (ms since the epoch), for a visit timer. */
   connectedAt: number | null = null;
@@ -68,6 +74,7 @@ export class VideoSession extends EventTarget {
   constructor(private readonly options: VideoSessionOptions) {
     super();
     this.localStream = options.localStream;
+    this.hasCamera = this.cameraEnabled = options.localStream.getVideoTracks().length > 0;
     const listener: TransportListener = {
       state: (state) => this.setState(state),
       remoteStream: (stream) => {
@@ -111,6 +118,8 @@ export class VideoSession extends EventTarget {
   }
 
   setCameraEnabled(enabled: boolean): void {
+    // No camera to turn on: telling the other side it is on would take their "camera off" away for nothing.
+    if (!this.hasCamera) return;
     this.cameraEnabled = enabled;
     for (const track of this.localStream.getVideoTracks()) track.enabled = enabled;
     this.transport.setEnabled('video', enabled);
@@ -118,6 +127,7 @@ export class VideoSession extends EventTarget {
 
   /** Switches to another camera without leaving the visit. Throws {@link MediaAccessError}. */
   async useCamera(deviceId: string): Promise<void> {
+    if (!this.hasCamera) throw new MediaAccessError('no_device', 'This visit was joined without a camera; join again to use one');
     const track = await getDeviceTrack('video', deviceId);
     if (this.state === 'ended') {
       track.stop();
