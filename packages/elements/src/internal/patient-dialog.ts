@@ -1,6 +1,5 @@
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import { live } from 'lit/directives/live.js';
 import { consume } from '@lit/context';
 import type { Patient } from '@carecomms/core';
 import type { CareClient } from '@carecomms/sdk';
@@ -136,7 +135,7 @@ export abstract class PatientDialogElement extends LitElement {
       exportparts="input: picker-input, option: picker-option, phone: picker-phone"
       autofocus
       .client=${this.client}
-      .value=${live(this.pickerValue)}
+      .value=${this.pickerValue}
       @care-patient-change=${this.onPatientChange}
     ></care-patient-picker>`;
   }

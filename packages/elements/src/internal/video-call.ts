@@ -1,5 +1,5 @@
-import { css, html, nothing, svg, type ReactiveController, type ReactiveControllerHost } from 'lit';
-import { live } from 'lit/directives/live.js';
+import { css, html, noChange, nothing, svg, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { msg, str } from '@lit/localize';
 import {
   deviceIdOf,
@@ -193,15 +193,32 @@ export interface StageOptions {
   layout: StageLayout;
 }
 
+/**
+ * `<video ${srcObject(stream)}>`: sets the stream only when it is another one.
+ * A `.srcObject=` binding sets it at every render (Lit commits objects again,
+ * as they may have changed), and each assignment, even of the same stream,
+ * makes the video load again (black, back to 0:00): with the call timer or the
+ * level meter re-rendering, the video would not show. (Lit's `live` directive
+ * checks the same, but pulls more of lit-html into the CDN entry.)
+ */
+export const srcObject = directive(
+  class extends Directive {
+    render(_stream: MediaStream | null) {
+      return noChange;
+    }
+    override update(part: ElementPart, [stream]: [MediaStream | null]) {
+      const video = part.element as HTMLVideoElement;
+      if (video.srcObject !== stream) video.srcObject = stream;
+      return noChange;
+    }
+  },
+);
+
 /** Both sides, each on a tile with a name, laid out as `options.layout` says; the timer, and what is happening. */
 export function renderStage(controller: VideoCallController, options: StageOptions) {
   const session = controller.session;
   const remote = session?.remoteStream ?? null;
   const hasRemoteVideo = !!remote?.getVideoTracks().length && !options.remoteCameraOff;
-  // live(): Lit sets an object-valued property on every render, and each assignment of
-  // srcObject, even of the same stream, makes the video load again (black, back to 0:00);
-  // with the timer re-rendering every second neither video would show. live() sets it
-  // only when it differs from the element's own.
   // The name labels repeat the videos' accessible names, so they are for the eye only.
   return html`<div class="stage ${options.layout}" part="stage">
     <div class="tiles">
@@ -212,7 +229,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
           autoplay
           playsinline
           aria-label=${options.remoteLabel}
-          .srcObject=${live(remote)}
+          ${srcObject(remote)}
         ></video>
         ${options.overlay
           ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
@@ -223,7 +240,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
         ${options.overlay ? nothing : html`<span class="name" aria-hidden="true">${options.remoteName}</span>`}
       </div>
       <div class="tile local-tile ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}">
-        <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${live(session?.localStream ?? null)}></video>
+        <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} ${srcObject(session?.localStream ?? null)}></video>
         <span class="name" aria-hidden="true">${msg('You')}</span>
       </div>
     </div>

@@ -1,6 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { live } from 'lit/directives/live.js';
 import { localized, msg, str } from '@lit/localize';
 import { CareApiError, joinVisit, type PatientSeat } from '@carecomms/sdk';
 import {
@@ -18,7 +17,16 @@ import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { videoOffIcon } from '../video-icons.js';
-import { keepVideosPlaying, mediaErrorText, renderControls, renderDevicePickers, renderStage, VideoCallController, videoCallStyles } from '../internal/video-call.js';
+import {
+  keepVideosPlaying,
+  mediaErrorText,
+  renderControls,
+  renderDevicePickers,
+  renderStage,
+  srcObject,
+  VideoCallController,
+  videoCallStyles,
+} from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
 import { touchTargets } from '../styles/touch.js';
@@ -347,11 +355,10 @@ export class CareVideoRoom extends LitElement {
     const voiceOnly = !!this.preview && !!this.cameraError;
     // Refused access leaves the browser listing no devices: say blocked, as the error does, not "None found".
     const blocked = msg('Access blocked');
-    // live(): the level meter re-renders ten times a second, and setting srcObject again, even to the same stream, reloads the video (black).
     return html`<section class="check" aria-labelledby="check-title">
       <h2 id="check-title">${msg('Check your camera and microphone')}</h2>
       <div class="preview-frame">
-        <video part="preview" class="preview" autoplay playsinline muted aria-label=${msg('Your camera')} .srcObject=${live(this.preview)}></video>
+        <video part="preview" class="preview" autoplay playsinline muted aria-label=${msg('Your camera')} ${srcObject(this.preview)}></video>
         ${!this.preview && !this.mediaError ? html`<p class="preview-note" role="status">${msg('Starting your camera…')}</p>` : nothing}
         ${voiceOnly ? html`<p class="preview-note voice-only" aria-hidden="true">${videoOffIcon}<span>${msg('Voice only')}</span></p>` : nothing}
       </div>
