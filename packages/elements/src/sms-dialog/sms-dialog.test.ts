@@ -416,8 +416,7 @@ describe('care-sms-dialog', () => {
     await picker.updateComplete;
     expect(picker.shadowRoot!.querySelector('[part="opted-out"]'), 'no tag').to.be.null;
     await typeInto(textarea, 'Welcome back');
-    await el.updateComplete;
-    expect(send().disabled).to.be.false;
+    await waitUntil(() => !send().disabled, 'ready to send once Ben opted back in');
     expect(server.requestsTo('/api/v1/patients/pat-2').filter((r) => r.method === 'GET')).to.have.length(3);
   });
 

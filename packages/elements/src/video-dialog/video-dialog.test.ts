@@ -129,9 +129,16 @@ describe('care-video-dialog', function () {
       field.blur();
     };
 
+    /** The side column settles once the camera and microphone are listed beside the link. */
+    const settled = async (ctx: Awaited<ReturnType<typeof setup>>) => {
+      await waitUntil(() => ctx.$('.side')!.querySelectorAll('select option').length >= 2, 'camera and microphone listed');
+      await new Promise(requestAnimationFrame);
+    };
+
     await setViewport({ width: 1280, height: 900 });
     const wide = await setup();
     await start(wide);
+    await settled(wide);
     showsWholeLink(wide, 'side by side');
     wide.$<HTMLButtonElement>('[part="layout-button"]')!.click();
     await wide.el.updateComplete;
@@ -142,6 +149,7 @@ describe('care-video-dialog', function () {
     await setViewport({ width: 400, height: 800 });
     const phone = await setup();
     await start(phone);
+    await settled(phone);
     showsWholeLink(phone, 'phone');
   });
 
