@@ -145,6 +145,10 @@ function setUpTabs() {
       select(tabs[(next + tabs.length) % tabs.length]);
     });
   }
+  // On a phone the strip scrolls sideways: show the open tab (Communications, the last), not just the first ones.
+  const current = tabs.find((t) => t.getAttribute('aria-selected') === 'true');
+  const strip = current?.parentElement;
+  if (strip) strip.scrollLeft += Math.max(0, current.getBoundingClientRect().right - strip.getBoundingClientRect().right);
 }
 
 setUpTabs();

@@ -158,6 +158,13 @@ describe('demo EHR page', () => {
   test('fits a 375 px phone without sideways scrolling', async () => {
     const { page, errors } = await open(375, 800);
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);
+    // The chart's tabs scroll sideways; the open one (Communications, the last) is in view, not cut off.
+    const placed = await page.evaluate(() => {
+      const tab = document.querySelector('[role="tab"][aria-selected="true"]')!.getBoundingClientRect();
+      const strip = document.querySelector('[role="tablist"]')!.getBoundingClientRect();
+      return { tabLeft: tab.left, tabRight: tab.right, stripLeft: strip.left, stripRight: strip.right };
+    });
+    assert.ok(placed.tabLeft >= placed.stripLeft - 0.5 && placed.tabRight <= placed.stripRight + 0.5, JSON.stringify(placed));
     await page.getByRole('button', { name: 'Send SMS', exact: true }).click();
     await page.getByRole('dialog').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375);

@@ -77,6 +77,22 @@ describe('care-sms-dialog', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('sends with Ctrl+Enter, where Enter alone starts a new line', async () => {
+    const { server, el, textarea, pickerReady } = await setup('pat-1');
+    await pickerReady();
+    textarea.focus();
+    await sendKeys({ type: 'Line one' });
+    await sendKeys({ press: 'Enter' });
+    await sendKeys({ type: 'Line two' });
+    await el.updateComplete;
+    expect(textarea.value).to.equal('Line one\nLine two');
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages'), 'Enter does not send').to.have.length(0);
+    const sent = oneEvent(el, 'care-sms-sent');
+    await sendKeys({ press: 'Control+Enter' });
+    await sent;
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages')[0]!.body).to.deep.equal({ body: 'Line one\nLine two' });
+  });
+
   it('gives its buttons and the close button fingertip size on a touch screen', async () => {
     const heights = async () => {
       const { el, root, send } = await setup('pat-1');

@@ -193,6 +193,13 @@ export class CareSmsDialog extends PatientDialogElement {
     this.showDraft(after);
   }
 
+  /** Ctrl+Enter (⌘+Enter on a Mac) sends, as in mail and chat apps; Enter alone starts a new line. */
+  private onKeyDown(event: KeyboardEvent): void {
+    if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey) || event.isComposing) return;
+    event.preventDefault();
+    (event.target as HTMLTextAreaElement).form?.requestSubmit();
+  }
+
   private onInput(event: InputEvent): void {
     this.setBody((event.target as HTMLTextAreaElement).value);
     this.idempotencyKey = null;
@@ -263,7 +270,9 @@ export class CareSmsDialog extends PatientDialogElement {
           .value=${this.body}
           ?disabled=${!!blocker}
           ?readonly=${this.sending}
+          aria-keyshortcuts="Control+Enter Meta+Enter"
           @input=${this.onInput}
+          @keydown=${this.onKeyDown}
         ></textarea>
         ${this.renderCounter()} ${this.renderTooLong()}
         ${this.error

@@ -120,7 +120,9 @@ describe('care-video-dialog', function () {
       // Either the whole row (Copy beneath it) or the row beside Copy when the panel is wide.
       const copy = ctx.$('[part="copy-button"]')!.getBoundingClientRect();
       const room = copy.top >= box.bottom ? inner : inner - copy.width - 8;
-      expect(box.width, `${label}: uses the panel's width`).to.be.at.least(room - 3);
+      // Within a few pixels: under a loaded CI run the field measured 5 px short of the panel (a scrollbar's gutter
+      // while the side column settles); what this guards against is a field a third as wide ("http://127.0…").
+      expect(box.width, `${label}: uses the panel's width`).to.be.at.least(room - 8);
       expect(box.right, `${label}: inside the panel`).to.be.at.most(panel.getBoundingClientRect().right);
       expect(copy.right, `${label}: Copy inside the panel`).to.be.at.most(panel.getBoundingClientRect().right);
       // Focusing it selects the whole link, ready to copy by hand.

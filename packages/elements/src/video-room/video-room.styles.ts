@@ -58,6 +58,8 @@ export const videoRoomStyles = css`
     background: var(--_care-video-stage);
     aspect-ratio: 4 / 3;
     max-height: 60dvh;
+    /* As wide as the column even when the height limit is reached first (the camera is cropped, not shrunk to one side). */
+    width: 100%;
   }
   .preview {
     display: block;
@@ -166,6 +168,8 @@ export const videoRoomStyles = css`
     }
     .preview-frame {
       aspect-ratio: 3 / 4;
+      /* Leaves the microphone meter and Join in sight on a short phone. */
+      max-height: 45dvh;
     }
     /* Sized by their labels, then sharing the rest: "Turn camera off" needs more room than "Mute". */
     .control {

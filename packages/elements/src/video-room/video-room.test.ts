@@ -379,6 +379,17 @@ describe('care-video-room', function () {
     }
   });
 
+  it('shows the camera preview across a small phone, leaving the meter in sight', async () => {
+    await setViewport({ width: 320, height: 568 });
+    const ctx = await setup();
+    await joinReady(ctx);
+    const frame = ctx.$('.preview-frame')!.getBoundingClientRect();
+    const column = ctx.$('.check')!.getBoundingClientRect();
+    expect(frame.width, 'as wide as the column, not shrunk to one side').to.be.closeTo(column.width, 1);
+    expect(frame.height, 'at most 45 % of the screen').to.be.at.most(568 * 0.45 + 1);
+    expect(ctx.$('[part="meter"]')!.getBoundingClientRect().bottom, 'the meter in sight').to.be.at.most(568);
+  });
+
   it('fits a phone held upright (375 px) without sideways scrolling', async () => {
     await setViewport({ width: 375, height: 740 });
     const ctx = await setup();
