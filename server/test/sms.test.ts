@@ -225,14 +225,14 @@ for (const kind of databases()) {
       const optedOut = async () => (await api<Patient>(server, `/api/v1/patients/${aiko.id}`, { token: lee })).body.optedOut;
       const text = (body: string) => api(server, '/sandbox/api/sms', { body: { from: aiko.phone, body, to: '+61491571266' } });
       try {
-        for (const word of ['  stop ', 'STOPALL', 'Unsubscribe', 'cancel', 'END', 'quit']) {
+        for (const word of ['  stop ', 'STOPALL', 'Unsubscribe', 'cancel', 'END', 'quit', 'revoke', 'OptOut']) {
           await text(word);
           assert.equal(await optedOut(), true, word);
           assert.equal((await send(aiko.id, { body: 'still there?' })).status, 409);
           await text(['START', 'yes', ' Unstop'][word.length % 3]!);
           assert.equal(await optedOut(), false, word);
         }
-        await events.waitFor((e) => e.filter((x) => x.event === 'patient.updated').length >= 12);
+        await events.waitFor((e) => e.filter((x) => x.event === 'patient.updated').length >= 16);
         assert.equal(JSON.parse(events.events.find((x) => x.event === 'patient.updated')!.data).optedOut, true);
         for (const notKeyword of ['stop please', 'STOP!', 'Please stop texting me? no just kidding']) {
           await text(notKeyword);

@@ -1,6 +1,7 @@
 /** What an inbound text asks for, when it is one of the carrier-standard keywords. */
 export type SmsKeyword = 'opt_out' | 'opt_in' | 'help';
 
+/** Twilio's default set on long codes (docs.twilio.com, Advanced Opt-Out), REVOKE and OPTOUT included. */
 const KEYWORDS: Record<string, SmsKeyword> = {
   STOP: 'opt_out',
   STOPALL: 'opt_out',
@@ -8,6 +9,8 @@ const KEYWORDS: Record<string, SmsKeyword> = {
   CANCEL: 'opt_out',
   END: 'opt_out',
   QUIT: 'opt_out',
+  REVOKE: 'opt_out',
+  OPTOUT: 'opt_out',
   START: 'opt_in',
   YES: 'opt_in',
   UNSTOP: 'opt_in',
