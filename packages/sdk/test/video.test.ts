@@ -160,3 +160,77 @@ describe('getLocalMediaOrVoice', () => {
     );
   });
 });
+
+describe('TwilioTransport (against a stand-in for twilio-video)', () => {
+  /** Just enough of twilio-video's rooms, participants and tracks, and of the browser's MediaStream. */
+  class Emitter {
+    private readonly handlers = new Map<string, Array<(...args: unknown[]) => void>>();
+    on(event: string, handler: (...args: unknown[]) => void) {
+      this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+      return this;
+    }
+    emit(event: string, ...args: unknown[]) {
+      for (const handler of this.handlers.get(event) ?? []) handler(...args);
+    }
+  }
+  class FakeStream {
+    readonly tracks: Array<{ kind: string }> = [];
+    constructor(tracks: Array<{ kind: string }> = []) {
+      this.tracks.push(...tracks);
+    }
+    getTracks() {
+      return [...this.tracks];
+    }
+    addTrack(track: { kind: string }) {
+      this.tracks.push(track);
+    }
+    removeTrack(track: { kind: string }) {
+      this.tracks.splice(this.tracks.indexOf(track), 1);
+    }
+  }
+  const participant = (kinds: string[]) => {
+    const p = Object.assign(new Emitter(), { tracks: new Map<string, unknown>(), videoTracks: new Map<string, unknown>() });
+    for (const kind of kinds) {
+      const track = Object.assign(new Emitter(), { kind, isEnabled: true, mediaStreamTrack: { kind } });
+      p.tracks.set(kind, { kind, track });
+      if (kind === 'video') p.videoTracks.set(kind, { kind, track });
+    }
+    return p;
+  };
+
+  async function connectWith(remote: ReturnType<typeof participant>) {
+    const previous = (globalThis as { MediaStream?: unknown }).MediaStream;
+    (globalThis as { MediaStream?: unknown }).MediaStream = FakeStream;
+    const room = Object.assign(new Emitter(), { participants: new Map([['p', remote]]), disconnect() {} });
+    const Video = { connect: async () => room, LocalAudioTrack: class {}, LocalVideoTrack: class {} };
+    const media: Array<{ audio: boolean; video: boolean }> = [];
+    const states: string[] = [];
+    const { TwilioTransport } = await import('../src/video/twilio-transport.ts');
+    const transport = new TwilioTransport(
+      { token: 't', roomName: 'r', load: async () => Video as never },
+      { state: (s) => states.push(s), remoteStream: () => undefined, remoteMedia: (m) => media.push(m), ended: () => undefined },
+    );
+    try {
+      await transport.connect(new FakeStream([{ kind: 'audio' }, { kind: 'video' }]) as unknown as MediaStream);
+    } finally {
+      (globalThis as { MediaStream?: unknown }).MediaStream = previous;
+    }
+    return { media, states };
+  }
+
+  it('reports the camera off for someone who joined by voice only, and on for someone with a camera', async () => {
+    const voiceOnly = await connectWith(participant(['audio']));
+    assert.deepEqual(voiceOnly.states.at(-1), 'connected');
+    assert.equal(voiceOnly.media.at(-1)!.video, false, 'no video published: camera off');
+    const withCamera = await connectWith(participant(['audio', 'video']));
+    assert.equal(withCamera.media.at(-1)!.video, true);
+  });
+
+  it('reports the camera off when the other side stops publishing video', async () => {
+    const remote = participant(['audio', 'video']);
+    const { media } = await connectWith(remote);
+    assert.equal(media.at(-1)!.video, true);
+    remote.emit('trackUnpublished', { kind: 'video' });
+    assert.equal(media.at(-1)!.video, false);
+  });
+});

@@ -100,6 +100,12 @@ export class TwilioTransport implements VideoTransport {
   private addParticipant(participant: RemoteParticipant): void {
     const stream = new MediaStream();
     this.setRemote(stream);
+    // Someone who joined without a camera (voice only) publishes no video at all: "camera off", not an empty stage.
+    this.media.video = participant.videoTracks.size > 0;
+    this.listener.remoteMedia({ ...this.media });
+    participant.on('trackUnpublished', (publication: { kind: string }) => {
+      if (publication.kind === 'video') this.setMedia('video', false);
+    });
     const attach = (track: RemoteTrack) => {
       if (track.kind !== 'audio' && track.kind !== 'video') return;
       for (const old of stream.getTracks().filter((t) => t.kind === track.kind)) stream.removeTrack(old);
