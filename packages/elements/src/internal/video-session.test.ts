@@ -37,6 +37,8 @@ class FakeRemoteTrack extends Emitter {
 
 class FakeParticipant extends Emitter {
   tracks = new Map<string, { track: FakeRemoteTrack | null }>();
+  /** Twilio's publications of video: who has a camera publishes one. */
+  videoTracks = new Map<string, unknown>([['video', {}]]);
 }
 
 class FakeRoom extends Emitter {

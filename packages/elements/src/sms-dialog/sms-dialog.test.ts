@@ -431,7 +431,10 @@ describe('care-sms-dialog', () => {
     expect(root.querySelector('[role="alert"]')).to.be.null;
     await picker.updateComplete;
     expect(picker.shadowRoot!.querySelector('[part="opted-out"]'), 'no tag').to.be.null;
-    await typeInto(textarea, 'Welcome back');
+    // Set as a paste would (input event), not through execCommand, which needs the page to hold the browser's
+    // focus: with two test files running at once it sometimes did not, and nothing was typed.
+    textarea.value = 'Welcome back';
+    textarea.dispatchEvent(new InputEvent('input'));
     await waitUntil(() => !send().disabled, 'ready to send once Ben opted back in');
     expect(server.requestsTo('/api/v1/patients/pat-2').filter((r) => r.method === 'GET')).to.have.length(3);
   });
