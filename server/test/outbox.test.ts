@@ -136,6 +136,19 @@ for (const kind of databases()) {
       server.db.knex.on('query', onQuery);
       const concurrency = server.config.outbox.concurrency;
       server.config.outbox.concurrency = 12;
+      // The sends are made to finish together: each one's acceptance is held until all 12 are recorded, then all
+      // are let go at once. Left to the database's timing, a loaded CI machine finished each in a turn of its own.
+      const sms = server.app.services.sms;
+      const recordAccepted = sms.recordAccepted;
+      let recorded = 0;
+      let letGo!: () => void;
+      const together = new Promise<void>((resolve) => (letGo = resolve));
+      sms.recordAccepted = async function (...args) {
+        const accepted = await recordAccepted.apply(this, args);
+        if (++recorded === 12) letGo();
+        await together;
+        return accepted;
+      };
       try {
         const ids: string[] = [];
         for (let i = 0; i < 12; i += 1) ids.push((await send('Aiko Tanaka', `batch ${i}`)).body.id);
@@ -147,6 +160,7 @@ for (const kind of databases()) {
         const rows = await server.db.knex('outbox').whereIn('correspondence_id', ids);
         assert.ok(rows.every((r) => r.in_flight === false && r.locked_until === null && r.attempts === 1));
       } finally {
+        sms.recordAccepted = recordAccepted;
         server.db.knex.off('query', onQuery);
         server.config.outbox.concurrency = concurrency;
         await server.app.outbox.start();
