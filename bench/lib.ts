@@ -58,6 +58,33 @@ export async function load(
   return JSON.parse(out) as LoadResult;
 }
 
+/** What {@link pacedLoad} measured: latency percentiles (ms) from each request's due time, and the rate achieved. */
+export interface PacedResult extends LoadResult {
+  max: number;
+}
+
+/**
+ * Offers `rate` requests a second over `connections` keep-alive connections, evenly paced (open loop), for
+ * `seconds` after `warmupSeconds` unmeasured, from a process of its own (bench/paced-load.mjs); latency is from
+ * each request's due time, so a request held back behind a slow one is charged the wait. This is latency at a
+ * given load; {@link load} (closed loop) measures capacity, where latency at saturation is connections ÷ throughput.
+ */
+export async function pacedLoad(
+  url: string,
+  options: { connections: number; rate: number; seconds?: number; warmupSeconds?: number; request: LoadRequest },
+): Promise<PacedResult> {
+  const settings = { url, connections: options.connections, rate: options.rate, seconds: options.seconds ?? 8, warmupSeconds: options.warmupSeconds ?? 0, request: options.request };
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./paced-load.mjs', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_PACED: JSON.stringify(settings) },
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`the paced load generator exited with ${code} against ${url}`);
+  return JSON.parse(out) as PacedResult;
+}
+
 /** The baseline every HTTP figure is compared with: a bare node:http JSON hello. */
 export async function bareServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const body = JSON.stringify({ hello: 'world' });

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { twilioSignature } from '../server/src/providers/twilio-signature.js';
-import { BENCH_ADMIN_URL, BENCH_TWILIO, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, fmt, load, percentile, reqs, serverTimings, twilioBenchEnv, type Section } from './lib.js';
+import { BENCH_ADMIN_URL, BENCH_TWILIO, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, fmt, load, pacedLoad, percentile, reqs, type PacedResult, serverTimings, twilioBenchEnv, type Section } from './lib.js';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 /** Patients the inbound messages come from, round robin. */
@@ -20,6 +20,10 @@ const SENDER_PREFIX = '+614915';
 const senderPhone = (k: number) => `${SENDER_PREFIX}${String(k).padStart(5, '0')}`;
 /** The first sender: the captured statement's, replaced in each replay by the next sender. */
 const SAMPLE_SENDER = senderPhone(1);
+/** The throughput the issue asks of signed webhook ingest, as a share of the bare baseline. */
+const TARGET_RATIO = 0.08;
+/** Paced runs at the target's rate; the median (by p99) is reported. */
+const PACED_RUNS = 3;
 
 export async function benchWebhooks(): Promise<Section> {
   const database = await benchDatabase(BENCH_ADMIN_URL);
@@ -44,6 +48,8 @@ export async function benchWebhooks(): Promise<Section> {
     );
     await server.db.knex.raw('VACUUM ANALYZE');
     const path = '/webhooks/twilio/sms-inbound';
+    const inboundStored = async () =>
+      Number((await server.db.knex('correspondence').where({ direction: 'inbound' }).andWhere('body', 'like', 'Bench reply %').count<{ count: string }[]>('id as count'))[0]!.count);
     // Requests are made and signed in the load generator's process, ahead of its warm-up (see inbound-sms-request.cjs), not the server's.
     process.env.BENCH_INBOUND_SMS = JSON.stringify({
       authToken: BENCH_TWILIO.authToken,
@@ -72,6 +78,16 @@ export async function benchWebhooks(): Promise<Section> {
     const bare = await bareServer();
     const baseline = await load(bare.url, { connections: CONNECTIONS, warmupSeconds: 2 });
     await bare.close();
+    // Latency at the load the target asks the server to carry (0.08× bare), offered evenly over the same connections,
+    // before anything else writes to this database (the bare-handler and closed-loop lines below add about 40,000
+    // rows, which sets autovacuum to work). Three runs: one run's p99 moved by half between runs on a quiet machine.
+    const targetRate = Math.ceil(TARGET_RATIO * baseline.requestsPerSecond);
+    const pacedRuns: PacedResult[] = [];
+    for (let run = 0; run < PACED_RUNS; run += 1) {
+      pacedRuns.push(await pacedLoad(server.url, { connections: CONNECTIONS, rate: targetRate, warmupSeconds: 2, request: requests[0]! }));
+    }
+    const paced = [...pacedRuns].sort((a, b) => a.p99 - b.p99)[Math.floor(PACED_RUNS / 2)]!;
+    const pacedStored = await inboundStored();
     const bareSql = await bareSqlServer(database.url, statements, {
       // A fresh MessageSid each, and senders round robin as in the app's load: one sender for all would queue
       // every statement behind the last on that patient's history version.
@@ -91,7 +107,7 @@ export async function benchWebhooks(): Promise<Section> {
     const ingest = await load(server.url, { connections: CONNECTIONS, requests, warmupSeconds: 2 });
     // Answers sent during the measured run, as the load generator's figures are (not during its warm-up).
     const inServer = timings.stop().filter((t) => performance.timeOrigin + t.at >= ingest.measuredFrom).map((t) => t.ms);
-    const stored = await server.db.knex('correspondence').where({ direction: 'inbound' }).andWhere('body', 'like', 'Bench reply %').count<{ count: string }[]>('id as count');
+    const stored = (await inboundStored()) - pacedStored;
     const ratio = ingest.requestsPerSecond / baseline.requestsPerSecond;
     return {
       title: 'Signed webhook ingest on PostgreSQL',
@@ -101,8 +117,16 @@ export async function benchWebhooks(): Promise<Section> {
           baseline: `bare node:http ${fmt(baseline.requestsPerSecond)} req/s`,
           figure: reqs(ingest),
           ratio: `${ratio.toFixed(3)}×`,
-          target: '≥ 0.08× bare, p99 ≤ 20 ms',
-          met: ratio >= 0.08 && ingest.p99 <= 20 && ingest.errors + ingest.non2xx === 0,
+          target: '≥ 0.08× bare (its p99 is reported: at saturation, a closed loop of 50 waits 50 ÷ throughput on average)',
+          met: ratio >= TARGET_RATIO && ingest.errors + ingest.non2xx === 0,
+        },
+        {
+          what: `the same webhooks offered at the target's rate, 0.08× bare (${fmt(targetRate)}/s), paced evenly over ${CONNECTIONS} connections (open loop); latency from each request's due time; median of ${PACED_RUNS} runs by p99`,
+          baseline: `bare node:http ${fmt(baseline.requestsPerSecond)} req/s`,
+          figure: `${fmt(paced.requestsPerSecond)} req/s answered, p50 ${paced.p50} ms, p99 ${paced.p99} ms, max ${paced.max} ms${paced.errors + paced.non2xx ? `, ${paced.errors + paced.non2xx} errors` : ''}`,
+          ratio: `${(paced.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)}×`,
+          target: 'p99 ≤ 20 ms at 50 connections',
+          met: paced.p99 <= 20 && paced.requestsPerSecond >= targetRate * 0.98 && paced.errors + paced.non2xx === 0,
         },
         {
           what: "the same webhooks timed inside the server, from each request's headers parsed to its answer sent (without the time in the load generator, which shares the 2 cores, or the bytes waiting in a socket for the server to read them)",
@@ -122,7 +146,8 @@ export async function benchWebhooks(): Promise<Section> {
         },
       ],
       notes: [
-        `8 s after 2 s of warm-up, requests made and signed in the load generator's process before its warm-up, senders spread over ${fmt(SENDERS)} patients with ${fmt(HISTORY_PER_SENDER)} earlier entries each (${fmt(SENDERS * HISTORY_PER_SENDER)} rows, then VACUUM ANALYZE, as autovacuum would have done on a running clinic's database); ${stored[0]!.count} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
+        `8 s after 2 s of warm-up, requests made and signed in the load generator's process before its warm-up, senders spread over ${fmt(SENDERS)} patients with ${fmt(HISTORY_PER_SENDER)} earlier entries each (${fmt(SENDERS * HISTORY_PER_SENDER)} rows, then VACUUM ANALYZE, as autovacuum would have done on a running clinic's database); ${fmt(stored)} inbound entries written for ${fmt(ingest.sent)} requests sent (warm-up included) (the difference was in flight when the run stopped).`,
+        `The paced line: the same signed webhooks (the database's first load), ${fmt(targetRate)} a second (the target's 0.08× of this run's bare baseline) over ${CONNECTIONS} keep-alive connections, each connection sending one every ${((CONNECTIONS / targetRate) * 1000).toFixed(1)} ms on a schedule staggered from the others' (bench/paced-load.mjs), 8 s after 2 s of warm-up; a request's latency runs from when it was due, so one held back behind a slow answer on its connection is charged the wait (as wrk2 measures, against coordinated omission). This is latency at the load the target sets, as a webhook provider offers it: Twilio posts when messages arrive, not when the last answer came. The closed-loop line above measures capacity instead: each of its 50 connections sends as soon as it is answered, so at saturation a webhook waits about 50 ÷ throughput whatever the server does, and its p99 falls to 20 ms only past about 5,000 webhooks a second on this machine. Each run's p99: ${pacedRuns.map((r) => `${r.p99} ms`).join(', ')} (p50 ${pacedRuns.map((r) => `${r.p50} ms`).join(', ')}); the line shows the median run. ${fmt(pacedStored)} inbound entries written for ${fmt(pacedRuns.reduce((n, r) => n + r.sent, 0))} paced requests sent (warm-ups included), every one answered before the next run.`,
         'Per webhook: tenants by number remembered for 5 s; then the plain replies that arrived in the same turn of the event loop are written by one statement (atomic by itself, no BEGIN / COMMIT, one durable commit for the lot) that looks each sender up and writes each entry, its status event, its audit row and its realtime event; each webhook is answered once that commit is durable; NOTIFYs are coalesced after commit. The bare-handler line replays that statement for one webhook, captured from the app, with a fresh MessageSid and the next of the same senders each, on a pg pool of 10, for the same signed POSTs, without reading their bodies or checking their signatures.',
       ],
     };
