@@ -116,7 +116,7 @@ describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ?
     await page.close();
   });
 
-  test('the STOP / START / HELP chips are 44px touch targets, in one tidy row from 320 to 390px wide', async () => {
+  test('the STOP / START / HELP chips and Send are 44px touch targets, the chips in one tidy row from 320 to 390px wide', async () => {
     for (const width of [320, 360, 390]) {
       const page = await browser.newPage({ viewport: { width, height: 640 } });
       await page.goto(`${server.url}/sandbox/phone?phone=%2B61491570006`);
@@ -152,6 +152,9 @@ describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ?
       assert.ok(chips[0]!.height <= 48, `${width}px: the row stays compact`);
       const composer = (await page.locator('#composer').boundingBox())!;
       assert.ok(composer.y >= chips[0]!.bottom && composer.y + composer.height <= 640, `${width}px: the composer sits below, on screen`);
+      const send = (await page.locator('#send').boundingBox())!;
+      assert.ok(send.width >= 44 && send.height >= 44, `${width}px: Send is ${send.width}×${send.height}`);
+      assert.ok(send.x + send.width <= width - 8, `${width}px: Send is on screen`);
       assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, width), `${width}px: no sideways scrolling`);
       await page.close();
     }
