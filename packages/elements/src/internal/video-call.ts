@@ -184,7 +184,7 @@ export interface StageOptions {
   remoteLabel: string;
   /** The other side's name, shown on their tile. */
   remoteName: string;
-  /** Shown over the remote video: waiting, reconnecting… */
+  /** Shown over the remote video: waiting, reconnecting… For the eye only: the element's status line (role status) says the same, and two live regions would announce it twice. */
   overlay: string | null;
   /** The other side has muted / turned the camera off. */
   remoteMuted: boolean;
@@ -232,7 +232,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
           ${srcObject(remote)}
         ></video>
         ${options.overlay
-          ? html`<div class="overlay" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>${options.overlay}</div>`
+          ? html`<div class="overlay" aria-hidden="true"><span class="spinner"></span>${options.overlay}</div>`
           : options.remoteCameraOff
             ? html`<div class="overlay quiet">${videoOffIcon}<span>${msg('Camera off')}</span></div>`
             : nothing}
@@ -241,6 +241,9 @@ export function renderStage(controller: VideoCallController, options: StageOptio
       </div>
       <div class="tile local-tile ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}">
         <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} ${srcObject(session?.localStream ?? null)}></video>
+        ${session && !session.cameraEnabled && !session.screenSharing
+          ? html`<div class="overlay quiet local-off" aria-hidden="true">${videoOffIcon}<span>${session.hasCamera ? msg('Camera off') : msg('No camera')}</span></div>`
+          : nothing}
         <span class="name" aria-hidden="true">${msg('You')}</span>
       </div>
     </div>
@@ -491,6 +494,16 @@ export const videoCallStyles = css`
   .overlay .icon {
     width: 2rem;
     height: 2rem;
+  }
+  /* Small in the inset: clear of the name label below it. */
+  .local-off {
+    gap: 0.25rem;
+    padding: 0.5rem 0.5rem 1.75rem;
+    font-size: 0.75rem;
+  }
+  .local-off .icon {
+    width: 1.5rem;
+    height: 1.5rem;
   }
   .spinner {
     width: 1.75rem;

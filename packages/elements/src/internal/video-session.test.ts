@@ -184,6 +184,32 @@ describe('VideoSession on Twilio (a fake twilio-video)', function () {
     withCamera.session.leave();
   });
 
+  it('joined by voice, shares the screen (published, then unpublished with nothing in its place)', async () => {
+    const room = new FakeRoom();
+    const twilio = fakeTwilioVideo(async () => room);
+    const { session } = await twilioSession(twilio.load, await navigator.mediaDevices.getUserMedia({ audio: true }));
+    await session.connect();
+    const media = navigator.mediaDevices;
+    const getDisplayMedia = media.getDisplayMedia;
+    const screen = canvasTrack();
+    media.getDisplayMedia = () => Promise.resolve(new MediaStream([screen]));
+    try {
+      await session.startScreenShare();
+    } finally {
+      media.getDisplayMedia = getDisplayMedia;
+    }
+    expect(room.published.map((t) => t.mediaStreamTrack)).to.deep.equal([screen]);
+    expect(room.published[0]!.enabled, 'sent enabled').to.be.true;
+    expect(session.localStream.getVideoTracks()).to.deep.equal([screen]);
+    await session.stopScreenShare();
+    expect(room.unpublished, 'the screen unpublished').to.deep.equal([room.published[0]]);
+    expect(room.published, 'nothing published in its place').to.have.length(1);
+    expect(session.localStream.getVideoTracks()).to.have.length(0);
+    expect(screen.readyState, 'no longer captured').to.equal('ended');
+    expect(session.cameraEnabled).to.be.false;
+    session.leave();
+  });
+
   it('a refused token is "refused"; twilio-video failing to load is "failed"', async () => {
     const refused = await twilioSession(fakeTwilioVideo(() => Promise.reject(Object.assign(new Error('expired'), { code: 20104 }))).load);
     await refused.session.connect();

@@ -440,6 +440,67 @@ describe('care-video-dialog', function () {
     expect(ctx.$('[part="summary"] .duration')!.textContent).to.equal('1:05:00');
   });
 
+  it('goes ahead by voice when the camera is not available: says so, the patient is seen and told "camera off", and the screen can still be shared', async () => {
+    const media = navigator.mediaDevices;
+    const { getUserMedia, getDisplayMedia } = media;
+    // A desk without a working camera (another app holds it); the microphone works.
+    media.getUserMedia = (constraints) => (constraints?.video ? Promise.reject(new DOMException('busy', 'NotReadableError')) : getUserMedia.call(media, constraints));
+    // The screen the practitioner picks: a canvas that keeps drawing, wide (the fake camera is 4:3).
+    const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 180 });
+    const paint = setInterval(() => {
+      const g = canvas.getContext('2d')!;
+      g.fillStyle = `hsl(${Date.now() % 360} 60% 50%)`;
+      g.fillRect(0, 0, 320, 180);
+    }, 50);
+    media.getDisplayMedia = () => Promise.resolve(canvas.captureStream(15));
+    try {
+      const ctx = await setup();
+      const { $ } = ctx;
+      const event = await start(ctx);
+      // The patient, in this same page, has a camera.
+      media.getUserMedia = getUserMedia;
+      const notice = $('[part="voice-only"]')!;
+      expect(notice.textContent).to.contain('Your camera is not available, so Aroha Ngata will hear you but not see you. You can still share your screen.');
+      expect(notice.getAttribute('role')).to.equal('status');
+      expect($('[part="error"]'), 'not an error: the visit goes on').to.be.null;
+      const camera = $<HTMLButtonElement>('[part="camera-button"]')!;
+      expect(camera.disabled, 'no camera to turn on').to.be.true;
+      expect(camera.textContent!.trim()).to.equal('No camera');
+      expect([...$<HTMLSelectElement>('[part="camera-select"]')!.options].map((o) => o.textContent!.trim())).to.deep.equal(['Not available']);
+      expect($('.local-tile .local-off')!.textContent!.trim(), 'the own tile says why it is dark').to.equal('No camera');
+
+      const patient = await patientJoins(ctx.server, event.visitId);
+      // The practitioner still sees the patient: the offer carried a video channel without a camera behind it.
+      await waitUntil(() => videoPlaying($<HTMLVideoElement>('[part="remote-video"]')!), 'the patient seen', { timeout: 10_000 });
+      await waitUntil(() => patient.remoteMedia.video === false, 'the patient told: no camera', { timeout: 5000 });
+
+      $<HTMLButtonElement>('[part="screen-share-button"]')!.click();
+      await waitUntil(() => patient.remoteMedia.video === true, 'the patient told: a picture', { timeout: 5000 });
+      const seen = document.createElement('video');
+      Object.assign(seen, { muted: true, autoplay: true, playsInline: true, srcObject: patient.remoteStream });
+      document.body.append(seen);
+      try {
+        // 16:9 at whatever size WebRTC chose to send: the screen, not a camera.
+        await waitUntil(() => videoPlaying(seen) && Math.abs(seen.videoWidth / seen.videoHeight - 16 / 9) < 0.05, 'the patient sees the shared screen', { timeout: 10_000 });
+        expect($('.local-tile .local-off'), 'the own tile shows the screen').to.be.null;
+        const screen = ctx.el.shadowRoot!.querySelector<HTMLVideoElement>('[part="local-video"]')!.srcObject as MediaStream;
+        const shared = screen.getVideoTracks()[0]!;
+
+        $<HTMLButtonElement>('[part="screen-share-button"]')!.click();
+        await waitUntil(() => patient.remoteMedia.video === false, 'the patient told: camera off again', { timeout: 5000 });
+        expect(shared.readyState, 'the screen is no longer captured').to.equal('ended');
+        expect(screen.getVideoTracks(), 'nothing in place of the camera').to.have.length(0);
+        await waitUntil(() => $('.local-tile .local-off')?.textContent?.trim() === 'No camera', 'the own tile dark again');
+      } finally {
+        seen.remove();
+      }
+    } finally {
+      media.getUserMedia = getUserMedia;
+      media.getDisplayMedia = getDisplayMedia;
+      clearInterval(paint);
+    }
+  });
+
   it('explains a blocked camera and lets the practitioner try again', async () => {
     const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));

@@ -3,7 +3,7 @@ import { state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { CorrespondenceEntry } from '@carecomms/core';
 import { CareApiError, type VideoVisit } from '@carecomms/sdk';
-import { getLocalMedia, MediaAccessError, stopStream, type VideoSession, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
+import { getLocalMediaOrVoice, MediaAccessError, stopStream, type VideoSession, type VideoSessionEndedEvent } from '@carecomms/sdk/video';
 import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-events.js';
 import { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { alertIcon, smsIcon, videoIcon } from '../icons.js';
@@ -53,6 +53,7 @@ const COPIED_MS = 4000;
  * @csspart picker - The `<care-patient-picker>`.
  * @csspart start-button - The Start video call button.
  * @csspart error - Why the call could not start, or a control failed.
+ * @csspart voice-only - Says the camera is not available, so the visit goes ahead by voice (the screen can still be shared).
  * @csspart status - The call state: waiting for the patient, patient joined or left, reconnecting.
  * @csspart stage - The video area.
  * @csspart remote-video - The patient's video.
@@ -93,6 +94,8 @@ export class CareVideoDialog extends PatientDialogElement {
   @state() private phase: Phase = 'pick';
   @state() private visit: VideoVisit | null = null;
   @state() private mediaError: MediaAccessError | null = null;
+  /** Why this visit has no camera (it goes ahead by voice); null with one. */
+  @state() private cameraError: MediaAccessError | null = null;
   @state() private apiError: CareApiError | null = null;
   @state() private confirmingEnd = false;
   @state() private linkStatus: LinkStatus = null;
@@ -141,7 +144,8 @@ export class CareVideoDialog extends PatientDialogElement {
     this.apiError = null;
     let stream: MediaStream;
     try {
-      stream = await getLocalMedia();
+      // Without a camera (none on the desk, busy, refused) the visit goes ahead by voice, as it does for the patient.
+      ({ stream, cameraError: this.cameraError } = await getLocalMediaOrVoice());
     } catch (error) {
       this.mediaError = MediaAccessError.from(error);
       this.phase = 'pick';
@@ -216,6 +220,7 @@ export class CareVideoDialog extends PatientDialogElement {
     this.endReason = null;
     this.apiError = null;
     this.mediaError = null;
+    this.cameraError = null;
     this.linkStatus = null;
     this.confirmingEnd = false;
   }
@@ -444,6 +449,11 @@ export class CareVideoDialog extends PatientDialogElement {
             onEnd: () => void this.endCall(),
             layout: { current: this.stageLayout, onChange: (layout) => (this.stageLayout = layout) },
           })}
+          ${session && !session.hasCamera
+            ? html`<p class="message warning" part="voice-only" role="status">
+                ${alertIcon}<span>${msg(str`Your camera is not available, so ${name} will hear you but not see you. You can still share your screen.`)}</span>
+              </p>`
+            : nothing}
           ${this.call.deviceError
             ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>`
             : nothing}
@@ -454,6 +464,9 @@ export class CareVideoDialog extends PatientDialogElement {
             stream: session?.localStream ?? null,
             idPrefix: 'practitioner',
             disabled: this.phase !== 'live',
+            unavailable: {
+              camera: session && !session.hasCamera ? (this.cameraError?.code === 'permission_denied' ? msg('Access blocked') : msg('Not available')) : null,
+            },
             onCamera: (id) => void this.call.useCamera(id),
             onMicrophone: (id) => void this.call.useMicrophone(id),
           })}

@@ -8,6 +8,12 @@ export interface SandboxPeerOptions {
   channel: SignalChannel;
   /** Camera and/or microphone tracks to send. */
   localStream: MediaStream;
+  /**
+   * A video visit: the offer has a video channel even when `localStream` has
+   * no camera (a practitioner joining by voice), so a shared screen can be
+   * sent on it later, and the other side's camera still arrives.
+   */
+  video?: boolean;
   rtcConfig?: RTCConfiguration;
 }
 
@@ -69,8 +75,18 @@ export class SandboxPeer extends EventTarget {
     const old = this.localStream.getTracks().find((t) => t.kind === track.kind);
     if (old) this.localStream.removeTrack(old);
     this.localStream.addTrack(track);
-    const sender = this.pc?.getSenders().find((s) => s.track?.kind === track.kind);
-    await sender?.replaceTrack(track);
+    await this.sender(track.kind)?.replaceTrack(track);
+  }
+
+  /** Stops sending anything of this kind (a screen share ended with no camera to go back to), without renegotiating. */
+  async removeTrack(kind: 'audio' | 'video'): Promise<void> {
+    for (const track of this.localStream.getTracks().filter((t) => t.kind === kind)) this.localStream.removeTrack(track);
+    await this.sender(kind)?.replaceTrack(null);
+  }
+
+  /** The sender of this kind: found by its channel, which it keeps while it sends nothing. */
+  private sender(kind: string): RTCRtpSender | undefined {
+    return this.pc?.getTransceivers().find((t) => t.receiver.track.kind === kind && t.currentDirection !== 'stopped')?.sender;
   }
 
   /** Tell the other side about hold, resume or mute (the simulator shows "On hold"). */
@@ -111,6 +127,10 @@ export class SandboxPeer extends EventTarget {
     this.resetConnection();
     const pc = new RTCPeerConnection(this.options.rtcConfig ?? {});
     for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
+    // No camera on the side that offers: a video channel all the same (see `video`).
+    if (this.options.video && this.options.role === 'practitioner' && this.localStream.getVideoTracks().length === 0) {
+      pc.addTransceiver('video', { direction: 'sendrecv', streams: [this.localStream] });
+    }
     pc.onicecandidate = ({ candidate }) => {
       if (candidate) void this.options.channel.send({ type: 'candidate', data: candidate.toJSON() }).catch(() => undefined);
     };

@@ -39,6 +39,7 @@ export class SandboxTransport implements VideoTransport {
     const peer = new SandboxPeer({
       role: this.options.role,
       channel,
+      video: true,
       localStream,
       ...(this.options.rtcConfig ? { rtcConfig: this.options.rtcConfig } : {}),
     });
@@ -79,6 +80,10 @@ export class SandboxTransport implements VideoTransport {
 
   async replaceTrack(track: MediaStreamTrack): Promise<void> {
     await this.peer?.replaceTrack(track);
+  }
+
+  async removeTrack(kind: 'audio' | 'video'): Promise<void> {
+    await this.peer?.removeTrack(kind);
   }
 
   setEnabled(kind: 'audio' | 'video', enabled: boolean): void {

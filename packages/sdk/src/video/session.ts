@@ -57,8 +57,9 @@ export class VideoSession extends EventTarget {
   microphoneEnabled = true;
   /**
    * Whether this side joined with a camera. Without one (a visit by voice, see
-   * `getLocalMediaOrVoice`) it stays so: the sandbox's connection was
-   * negotiated with no picture to send, so a camera cannot be added mid-visit.
+   * `getLocalMediaOrVoice`) it stays so for the visit: a camera is not picked
+   * up mid-visit. The practitioner's side can still share a screen (the
+   * sandbox negotiates a video channel for it either way).
    */
   readonly hasCamera: boolean;
   cameraEnabled: boolean;
@@ -180,7 +181,17 @@ export class VideoSession extends EventTarget {
       return;
     }
     if (camera) await this.sendTrack(camera, this.cameraEnabled);
+    else await this.dropVideo();
     this.transport.setEnabled('video', this.cameraEnabled);
+  }
+
+  /** No camera to go back to after a screen share (a visit joined by voice): sends no picture at all. */
+  private async dropVideo(): Promise<void> {
+    const screens = this.localStream.getVideoTracks();
+    for (const track of screens) this.localStream.removeTrack(track);
+    this.dispatchEvent(new Event('local-stream'));
+    await this.transport.removeTrack('video');
+    for (const track of screens) track.stop();
   }
 
   /** Leaves the visit (the other side sees this seat empty) and releases camera and microphone. */

@@ -29,6 +29,8 @@ export interface VideoTransport {
   connect(localStream: MediaStream): Promise<void>;
   /** Sends this track instead of the current one of its kind (device switch, screen share). */
   replaceTrack(track: MediaStreamTrack): Promise<void>;
+  /** Stops sending anything of this kind (a screen share ended, with no camera to go back to). */
+  removeTrack(kind: 'audio' | 'video'): Promise<void>;
   /** Mutes or unmutes what this side sends, and lets the other side know. */
   setEnabled(kind: 'audio' | 'video', enabled: boolean): void;
   disconnect(): void;

@@ -79,6 +79,12 @@ export class TwilioTransport implements VideoTransport {
     await participant.publishTrack(next);
   }
 
+  async removeTrack(kind: 'audio' | 'video'): Promise<void> {
+    const previous = this.local.get(kind);
+    this.local.delete(kind);
+    if (previous) this.room?.localParticipant.unpublishTrack(previous);
+  }
+
   setEnabled(kind: 'audio' | 'video', enabled: boolean): void {
     const track = this.local.get(kind);
     if (enabled) track?.enable();

@@ -73,6 +73,7 @@
 's4aadddfbed43f32b': `Finalizar y cerrar`,
 's4c60317e4731da19': `Iniciando`,
 's4c7584c9130932cd': `Sonando`,
+'s4eabd59b28751e7f': str`Su cámara no está disponible, así que ${0} le oirá pero no le verá. Aún puede compartir su pantalla.`,
 's5030d846862675aa': `Seguir hablando`,
 's5033dab8c17f05f2': `Completada`,
 's509dde0a28cc3ee4': str`${0} no tiene un número de móvil registrado.`,
