@@ -10,7 +10,7 @@ import { alertIcon, voiceIcon } from '../icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
-import { touchTargets } from '../styles/touch.js';
+import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
 import { hangUpIcon, micIcon, micOffIcon, pauseIcon, playIcon } from './call-icons.js';
 import { callDialogStyles } from './call-dialog.styles.js';
@@ -66,7 +66,7 @@ const isMicrophoneError = (error: unknown): error is MicrophoneError => (error a
  */
 @localized()
 export class CareCallDialog extends PatientDialogElement {
-  static override styles = [tokens, base, confirmPanel, callDialogStyles, touchTargets];
+  static override styles = [tokens, laterTokens, base, confirmPanel, callDialogStyles, touchTargets, warningMessage];
 
   @state() private phase: Phase = 'setup';
   @state() private call: StartedCall | null = null;

@@ -391,6 +391,20 @@ describe('care-correspondence-list', () => {
     expect(el.shadowRoot!.querySelector('[role="alert"]')).to.be.null;
   });
 
+  it('says a patient not found or not shared with the practitioner is so, with no Try again that could not help', async () => {
+    const { el, server, rows } = await setup({ failures: { 'GET /api/v1/correspondence': 404 } });
+    await waitUntil(() => el.shadowRoot!.querySelector('[role="alert"]'));
+    const alert = el.shadowRoot!.querySelector('[role="alert"]')!;
+    expect(alert.textContent).to.contain('This patient was not found, or is not shared with you.');
+    expect(alert.textContent).not.to.contain('could not be loaded');
+    expect(alert.querySelector('button'), 'nothing to retry').to.be.null;
+    await expect(el).to.be.accessible();
+    // Another patient's chart, shared this time, loads as usual.
+    server.options = {};
+    el.patientId = 'pat-2';
+    await waitUntil(() => rows().length > 0 && !el.shadowRoot!.querySelector('[role="alert"]'), 'the next chart loads');
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     await setViewport({ width: 375, height: 700 });
     const { el, rows } = await setup();

@@ -41,7 +41,8 @@ const PREFETCH_ROWS = 10;
 /** Up to this many rows are plain DOM; a longer history is virtualised. */
 export const PLAIN_ROWS = 100;
 
-type LoadState = 'idle' | 'loading' | 'ready' | 'error';
+/** `gone`: the patient is not found, or not shared with this practitioner (a 404): trying again will not help. */
+type LoadState = 'idle' | 'loading' | 'ready' | 'error' | 'gone';
 
 const newestFirst = (a: CorrespondenceEntry, b: CorrespondenceEntry) =>
   b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
@@ -212,7 +213,7 @@ export class CareCorrespondenceList extends LitElement {
       for (const entry of this.pendingLive.splice(0)) this.upsert(entry);
     } catch (error) {
       if (generation !== this.generation) return;
-      this.loadState = 'error';
+      this.loadState = (error as { status?: number }).status === 404 ? 'gone' : 'error';
       console.warn('care-correspondence-list: load failed', error);
     }
   }
@@ -416,11 +417,12 @@ export class CareCorrespondenceList extends LitElement {
         )}
       </div>`;
     }
-    if (this.loadState === 'error') {
+    if (this.loadState === 'error' || this.loadState === 'gone') {
+      const gone = this.loadState === 'gone';
       return html`<div class="list state error" part="state" role="alert">
         ${alertIcon}
-        <p>${msg('Correspondence could not be loaded.')}</p>
-        <button class="button" type="button" @click=${() => this.reload()}>${msg('Try again')}</button>
+        <p>${gone ? msg('This patient was not found, or is not shared with you.') : msg('Correspondence could not be loaded.')}</p>
+        ${gone ? nothing : html`<button class="button" type="button" @click=${() => this.reload()}>${msg('Try again')}</button>`}
       </div>`;
     }
     return html`<div class="list state" part="state">

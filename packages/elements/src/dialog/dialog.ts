@@ -4,7 +4,7 @@ import { localized, msg } from '@lit/localize';
 import { CareCloseEvent, CareRequestCloseEvent, type CloseSource } from '../dialog-events.js';
 import { closeIcon } from '../dialog-icons.js';
 import { base } from '../styles/shared.js';
-import { touchTargets } from '../styles/touch.js';
+import { laterTokens, touchTargets } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
 import { dialogStyles } from './dialog.styles.js';
 
@@ -41,7 +41,7 @@ function deepActiveElement(): HTMLElement | null {
  */
 @localized()
 export class CareDialog extends LitElement {
-  static override styles = [tokens, base, dialogStyles, touchTargets];
+  static override styles = [tokens, laterTokens, base, dialogStyles, touchTargets];
 
   /** Whether the dialog is shown. Setting it opens or closes the dialog without asking. */
   @property({ type: Boolean, reflect: true }) open = false;

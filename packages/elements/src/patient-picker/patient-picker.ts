@@ -8,6 +8,7 @@ import { careClientContext } from '../context.js';
 import { CarePatientChangeEvent } from '../dialog-events.js';
 import { blockedIcon, searchIcon } from '../dialog-icons.js';
 import { alertIcon } from '../icons.js';
+import { laterTokens } from '../styles/later.js';
 import { base } from '../styles/shared.js';
 import { tokens } from '../styles/tokens.js';
 import { patientPickerStyles } from './patient-picker.styles.js';
@@ -44,7 +45,7 @@ const samePatient = (a: Patient, b: Patient) =>
  */
 @localized()
 export class CarePatientPicker extends LitElement {
-  static override styles = [tokens, base, patientPickerStyles];
+  static override styles = [tokens, laterTokens, base, patientPickerStyles];
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   /** The API client; provided by `<care-comms>` when inside one. */

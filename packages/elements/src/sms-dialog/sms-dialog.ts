@@ -9,7 +9,7 @@ import { checkIcon } from '../dialog-icons.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { careLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
-import { touchTargets } from '../styles/touch.js';
+import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
 import { smsDialogStyles } from './sms-dialog.styles.js';
 
@@ -62,7 +62,7 @@ function nameCharacter(c: string): string {
  */
 @localized()
 export class CareSmsDialog extends PatientDialogElement {
-  static override styles = [tokens, base, smsDialogStyles, touchTargets];
+  static override styles = [tokens, laterTokens, base, smsDialogStyles, touchTargets, warningMessage];
 
   @state() private body = '';
   @state() private sending = false;

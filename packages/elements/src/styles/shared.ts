@@ -80,14 +80,6 @@ export const base = css`
     color: var(--_care-color-danger);
     background: var(--_care-color-danger-surface);
   }
-  .message.warning {
-    color: var(--_care-color-warning);
-    background: var(--_care-color-warning-surface);
-  }
-  .message.success {
-    color: var(--_care-color-success);
-    background: var(--_care-color-success-surface);
-  }
   @media (prefers-reduced-motion: reduce) {
     *,
     *::before,

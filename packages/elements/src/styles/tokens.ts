@@ -1,7 +1,9 @@
 import { css } from 'lit';
 
 /**
- * Design tokens. Every colour the elements use is defined here, once.
+ * Design tokens. Every colour the elements use is defined here, once, or,
+ * for the few only the dialogs and the patient's video page use, in
+ * `laterTokens` (styles/later.ts), out of the CDN entry.
  *
  * Public tokens are `--care-*`; each element reads them through a private
  * `--_care-*` copy with the default as fallback, so a host that sets
@@ -27,7 +29,6 @@ export const tokens = css`
     --_care-color-surface-raised: var(--care-color-surface-raised, light-dark(#ffffff, #1f2630));
     --_care-color-surface-sunken: var(--care-color-surface-sunken, light-dark(#f4f6f9, #11151b));
     --_care-color-border: var(--care-color-border, light-dark(#d9dee6, #333c48));
-    --_care-color-border-strong: var(--care-color-border-strong, light-dark(#8792a2, #6b7686));
     --_care-color-primary: var(--care-color-primary, light-dark(#4338ca, #a5b4fc));
     --_care-color-on-primary: var(--care-color-on-primary, light-dark(#ffffff, #11151b));
     --_care-color-focus: var(--care-color-focus, light-dark(#2563eb, #93c5fd));
@@ -36,7 +37,6 @@ export const tokens = css`
     --_care-color-success: var(--care-color-success, light-dark(#067647, #75e0a7));
     --_care-color-success-surface: var(--care-color-success-surface, light-dark(#ecfdf3, #0f2e1e));
     --_care-color-warning: var(--care-color-warning, light-dark(#93370d, #fec84b));
-    --_care-color-warning-surface: var(--care-color-warning-surface, light-dark(#fffaeb, #33260b));
 
     --_care-color-sms: var(--care-color-sms, light-dark(#166534, #86efac));
     --_care-color-sms-surface: var(--care-color-sms-surface, light-dark(#dcfce7, #0f2e1a));
@@ -54,9 +54,6 @@ export const tokens = css`
     --_care-action-bar-color: var(--care-action-bar-color, #ffffff);
     --_care-action-button-background: var(--care-action-button-background, rgb(255 255 255 / 0.14));
     --_care-action-button-background-hover: var(--care-action-button-background-hover, rgb(255 255 255 / 0.26));
-    --_care-backdrop: var(--care-backdrop, rgb(15 23 42 / 0.55));
-    --_care-shadow: var(--care-shadow, 0 1px 2px rgb(16 24 40 / 0.06), 0 1px 3px rgb(16 24 40 / 0.1));
-    --_care-shadow-dialog: var(--care-shadow-dialog, 0 24px 48px -12px rgb(16 24 40 / 0.35));
     --_care-skeleton: var(--care-skeleton, light-dark(#e8ebf0, #262e39));
   }
 `;

@@ -93,7 +93,7 @@ export class FakeServer {
     const failure = this.options.failures?.[route];
     if (failure !== undefined) {
       if (failure === 0) throw new TypeError('Failed to fetch');
-      return problem(failure, 'server_error', 'Something went wrong on the server.');
+      return failure === 404 ? problem(404, 'not_found', 'Patient not found') : problem(failure, 'server_error', 'Something went wrong on the server.');
     }
     return this.route(request, init.signal ?? undefined);
   };

@@ -22,7 +22,7 @@ import {
 import { PatientDialogElement } from '../internal/patient-dialog.js';
 import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
-import { touchTargets } from '../styles/touch.js';
+import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
 import { copyIcon, hangUpIcon } from '../video-icons.js';
 import { videoTokens } from '../styles/video-tokens.js';
@@ -89,7 +89,7 @@ const COPIED_MS = 4000;
  */
 @localized()
 export class CareVideoDialog extends PatientDialogElement {
-  static override styles = [tokens, videoTokens, base, videoCallStyles, confirmPanel, videoDialogStyles, touchTargets];
+  static override styles = [tokens, laterTokens, videoTokens, base, videoCallStyles, confirmPanel, videoDialogStyles, touchTargets, warningMessage];
 
   @state() private phase: Phase = 'pick';
   @state() private visit: VideoVisit | null = null;

@@ -29,7 +29,7 @@ import {
 } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
-import { touchTargets } from '../styles/touch.js';
+import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
 import { videoTokens } from '../styles/video-tokens.js';
 import { videoRoomStyles } from './video-room.styles.js';
@@ -93,7 +93,7 @@ const CLINICIAN_AWAY_MS = 5_000;
  */
 @localized()
 export class CareVideoRoom extends LitElement {
-  static override styles = [tokens, videoTokens, base, videoCallStyles, videoRoomStyles, touchTargets];
+  static override styles = [tokens, laterTokens, videoTokens, base, videoCallStyles, videoRoomStyles, touchTargets, warningMessage];
 
   /** Origin of the CareComms server; the page's own origin when empty. */
   @property({ attribute: 'base-url' }) baseUrl = '';

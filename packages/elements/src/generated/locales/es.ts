@@ -101,6 +101,7 @@
 's620d31d060dc1edd': `Este paciente no tiene ningún número de teléfono registrado, así que no se ha hecho la llamada.`,
 's631dde5a54083bd2': `No se pudieron cargar los pacientes. Inténtelo de nuevo.`,
 's63a66b83a247c749': `No se pudo registrar el final de la llamada. Vuelva a intentarlo.`,
+'s6429c2f1cda67888': `No se encontró a este paciente, o no está compartido con usted.`,
 's64e2b90f85dacbdd': `Su profesional sanitario le verá y le oirá cuando se una.`,
 's65a1a395eaf6168f': `Sin teléfono registrado`,
 's65da4ece506c296b': `Dado de baja`,
