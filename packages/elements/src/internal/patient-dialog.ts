@@ -37,7 +37,7 @@ export abstract class PatientDialogElement extends LitElement {
   @state() private pickerValue = '';
 
   @query('care-dialog') protected dialog!: CareDialog;
-  @query('care-patient-picker') private picker!: CarePatientPicker | null;
+  @query('care-patient-picker') protected picker!: CarePatientPicker | null;
 
   /** Opens the dialog. */
   show(): void {
@@ -128,12 +128,26 @@ export abstract class PatientDialogElement extends LitElement {
     this.pickerValue = (event.target as CarePatientPicker).value;
   }
 
+  /**
+   * Whether the dialog opens with focus in the patient search: it does unless
+   * a subclass has somewhere better to start once a patient is chosen (the
+   * SMS dialog's message box).
+   */
+  protected get searchFirst(): boolean {
+    return true;
+  }
+
+  /** Whether the dialog opened on a patient (`patient-id`, or one chosen since). */
+  protected get hasPickedPatient(): boolean {
+    return this.pickerValue !== '';
+  }
+
   /** The patient picker, preselecting `patient-id` or the patient chosen since. */
   protected renderPicker() {
     return html`<care-patient-picker
       part="picker"
       exportparts="input: picker-input, option: picker-option, phone: picker-phone"
-      autofocus
+      ?autofocus=${this.searchFirst}
       .client=${this.client}
       .value=${this.pickerValue}
       @care-patient-change=${this.onPatientChange}

@@ -63,8 +63,14 @@ export function mediaErrorText(error: MediaAccessError): string {
 export class VideoCallController implements ReactiveController {
   session: VideoSession | null = null;
   devices: MediaDeviceLists = { cameras: [], microphones: [] };
-  /** The last device switch or screen share that failed. */
+  /** The last device switch that failed. */
   deviceError: MediaAccessError | null = null;
+  /**
+   * The last screen share that could not start: `blocked` by the computer's
+   * own settings (macOS's screen recording permission), or `failed`. Not set
+   * when the practitioner cancels the browser's picker: that is a choice.
+   */
+  screenError: 'blocked' | 'failed' | null = null;
   now = Date.now();
 
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -99,6 +105,7 @@ export class VideoCallController implements ReactiveController {
     for (const type of ['state', 'remote-stream', 'remote-media', 'local-stream']) session.addEventListener(type, this.onSessionEvent);
     session.addEventListener('ended', this.onEnded);
     this.deviceError = null;
+    this.screenError = null;
     this.startTimer();
   }
 
@@ -139,7 +146,16 @@ export class VideoCallController implements ReactiveController {
   async toggleScreenShare(): Promise<void> {
     const session = this.session;
     if (!session) return;
-    await this.guard(() => (session.screenSharing ? session.stopScreenShare() : session.startScreenShare()));
+    this.screenError = null;
+    try {
+      await (session.screenSharing ? session.stopScreenShare() : session.startScreenShare());
+    } catch (error) {
+      const refused = error instanceof MediaAccessError && error.code === 'permission_denied';
+      // Chrome words the system's refusal "Permission denied by system"; the user's cancel is "Permission denied".
+      if (!refused) this.screenError = 'failed';
+      else if (/system/i.test(String((error.cause as Error | undefined)?.message))) this.screenError = 'blocked';
+    }
+    this.host.requestUpdate();
   }
 
   async useCamera(deviceId: string): Promise<void> {
@@ -157,10 +173,7 @@ export class VideoCallController implements ReactiveController {
     try {
       await action();
     } catch (error) {
-      // Cancelling the browser's screen picker is a choice, not an error.
-      if (!(error instanceof MediaAccessError && error.code === 'permission_denied' && this.session?.screenSharing === false)) {
-        this.deviceError = MediaAccessError.from(error);
-      }
+      this.deviceError = MediaAccessError.from(error);
     }
     this.host.requestUpdate();
   }
@@ -239,7 +252,7 @@ export function renderStage(controller: VideoCallController, options: StageOptio
         ${options.remoteMuted ? html`<span class="badge remote-muted">${micOffIcon}${msg('Muted')}</span>` : nothing}
         ${options.overlay ? nothing : html`<span class="name" aria-hidden="true">${options.remoteName}</span>`}
       </div>
-      <div class="tile local-tile ${session?.screenSharing ? 'screen' : ''} ${session && !session.cameraEnabled ? 'off' : ''}">
+      <div class="tile local-tile ${session?.screenSharing ? 'screen' : session && !session.cameraEnabled ? 'off' : ''}">
         <video class="local" part="local-video" autoplay playsinline muted aria-label=${msg('Your camera')} ${srcObject(session?.localStream ?? null)}></video>
         ${session && !session.cameraEnabled && !session.screenSharing
           ? html`<div class="overlay quiet local-off" aria-hidden="true">${videoOffIcon}<span>${session.hasCamera ? msg('Camera off') : msg('No camera')}</span></div>`
@@ -252,6 +265,9 @@ export function renderStage(controller: VideoCallController, options: StageOptio
       : nothing}
   </div>`;
 }
+
+/** Whether this browser can share a screen (phones and tablets cannot). */
+export const canShareScreen = () => typeof navigator.mediaDevices?.getDisplayMedia === 'function';
 
 export interface ControlOptions {
   screenShare: boolean;
@@ -275,7 +291,7 @@ export function renderControls(controller: VideoCallController, options: Control
   const noCamera = !!session && !session.hasCamera;
   const sharing = !!session?.screenSharing;
   const disabled = !session || session.state === 'ended';
-  const canShare = options.screenShare && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+  const canShare = options.screenShare && canShareScreen();
   const layout = options.layout;
   return html`<div class="controls" part="controls" role="group" aria-label=${msg('Call controls')}>
     <button class="control ${muted ? 'active' : ''}" part="mute-button" type="button" ?disabled=${disabled} @click=${() => controller.toggleMicrophone()}>
@@ -566,12 +582,22 @@ export const videoCallStyles = css`
     font-weight: 600;
     cursor: pointer;
   }
-  .control:hover:not(:disabled) {
-    background: var(--_care-video-control-hover);
+  /*
+   * Hover only where there is a pointer that hovers: a phone keeps the last
+   * button tapped "hovered", and a pressed toggle (Unmute, Turn camera on)
+   * would take the hover's dark background under its own dark text.
+   */
+  @media (hover: hover) {
+    .control:not(.active):hover:not(:disabled) {
+      background: var(--_care-video-control-hover);
+    }
   }
   .control.active {
     background: var(--_care-video-control-active);
     color: var(--_care-video-on-control-active);
+  }
+  .control.active:hover:not(:disabled) {
+    filter: brightness(0.94);
   }
   /* Too narrow for the split: the stage keeps the inset, so there is nothing to switch. */
   @container care-controls (width < 40rem) {

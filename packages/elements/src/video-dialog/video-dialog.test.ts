@@ -1,5 +1,5 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { sendKeys, setViewport } from '@web/test-runner-commands';
+import { sendKeys, sendMouse, setViewport } from '@web/test-runner-commands';
 import { getLocalMedia, VideoSession } from '@carecomms/sdk/video';
 import { CareDialog } from '../dialog/dialog.js';
 import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
@@ -499,6 +499,122 @@ describe('care-video-dialog', function () {
       media.getDisplayMedia = getDisplayMedia;
       clearInterval(paint);
     }
+  });
+
+  it('sees a patient who rejoins as they are now, not as they left (camera off and muted before)', async () => {
+    const ctx = await setup();
+    const { $ } = ctx;
+    const event = await start(ctx);
+    const first = await patientJoins(ctx.server, event.visitId);
+    await waitUntil(() => first.state === 'connected', 'the patient in', { timeout: 10_000 });
+    first.setCameraEnabled(false);
+    first.setMicrophoneEnabled(false);
+    await waitUntil(() => $('[part="stage"]')!.textContent!.includes('Camera off') && !!$('.remote-muted'), 'camera off and muted shown');
+    first.leave();
+    await waitUntil(() => $('[part="status"]')!.textContent!.includes('left the call'), 'the patient left');
+    const again = await patientJoins(ctx.server, event.visitId);
+    await waitUntil(() => again.state === 'connected', 'the patient back', { timeout: 10_000 });
+    await waitUntil(() => videoPlaying($<HTMLVideoElement>('[part="remote-video"]')!), 'the patient seen again', { timeout: 10_000 });
+    // Long enough for a stale "camera off" or "muted" to have been put back by the patient's hello.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect($('[part="stage"]')!.textContent, 'no stale camera off').not.to.include('Camera off');
+    expect($('.remote-muted'), 'no stale muted badge').to.be.null;
+  });
+
+  it('keeps a screen share going when the camera is turned off meanwhile, and brings the camera back off', async () => {
+    const media = navigator.mediaDevices;
+    const getDisplayMedia = media.getDisplayMedia;
+    const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 180 });
+    canvas.getContext('2d')!.fillRect(0, 0, 320, 180);
+    media.getDisplayMedia = () => Promise.resolve(canvas.captureStream(5));
+    try {
+      const ctx = await setup();
+      const { $ } = ctx;
+      const event = await start(ctx);
+      const patient = await patientJoins(ctx.server, event.visitId);
+      await waitUntil(() => patient.state === 'connected', 'the patient in', { timeout: 10_000 });
+      $<HTMLButtonElement>('[part="screen-share-button"]')!.click();
+      await waitUntil(() => $('[part="screen-share-button"]')!.textContent!.includes('Stop sharing'), 'sharing');
+      $<HTMLButtonElement>('[part="camera-button"]')!.click();
+      await ctx.el.updateComplete;
+      expect($('[part="camera-button"]')!.textContent!.trim()).to.equal('Turn camera on');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(patient.remoteMedia.video, 'the patient still sees the screen').to.be.true;
+      const local = $('.local-tile')!;
+      expect(local.classList.contains('off'), 'the own screen preview not dimmed').to.be.false;
+      expect(local.querySelector('.local-off'), 'no "camera off" over the shared screen').to.be.null;
+      expect((local.querySelector('video')!.srcObject as MediaStream).getVideoTracks()[0]!.enabled, 'the screen still sent').to.be.true;
+
+      $<HTMLButtonElement>('[part="screen-share-button"]')!.click();
+      await waitUntil(() => patient.remoteMedia.video === false, 'the camera back, off as set', { timeout: 5000 });
+      await waitUntil(() => $('.local-tile .local-off')?.textContent?.trim() === 'Camera off', 'the own tile says camera off');
+    } finally {
+      media.getDisplayMedia = getDisplayMedia;
+    }
+  });
+
+  it('says why a screen could not be shared, in words about the screen; cancelling the picker says nothing', async () => {
+    const media = navigator.mediaDevices;
+    const getDisplayMedia = media.getDisplayMedia;
+    try {
+      const ctx = await setup();
+      const { $ } = ctx;
+      await start(ctx);
+      const share = async (error: DOMException) => {
+        media.getDisplayMedia = () => Promise.reject(error);
+        $<HTMLButtonElement>('[part="screen-share-button"]')!.click();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await ctx.el.updateComplete;
+        return [...ctx.el.shadowRoot!.querySelectorAll('[part="error"]')].map((e) => e.textContent!.trim()).join(' ');
+      };
+      expect(await share(new DOMException('Could not start video source', 'NotReadableError'))).to.equal(
+        'Your screen could not be shared. Try again, or choose another window or tab.',
+      );
+      expect(await share(new DOMException('Permission denied by system', 'NotAllowedError'))).to.equal(
+        'Your computer does not let this browser share the screen. Allow it in the system settings (screen recording), then try again.',
+      );
+      expect(await share(new DOMException('Permission denied', 'NotAllowedError')), 'the practitioner chose not to').to.equal('');
+    } finally {
+      media.getDisplayMedia = getDisplayMedia;
+    }
+  });
+
+  it('does not offer screen sharing to a practitioner without a camera where the browser cannot share (a tablet)', async () => {
+    const media = navigator.mediaDevices;
+    const { getUserMedia, getDisplayMedia } = media;
+    media.getUserMedia = (constraints) => (constraints?.video ? Promise.reject(new DOMException('none', 'NotFoundError')) : getUserMedia.call(media, constraints));
+    (media as { getDisplayMedia?: unknown }).getDisplayMedia = undefined;
+    try {
+      const ctx = await setup();
+      await start(ctx);
+      expect(ctx.$('[part="voice-only"]')!.textContent!.trim()).to.equal('Your camera is not available, so Aroha Ngata will hear you but not see you.');
+      expect(ctx.$('[part="screen-share-button"]')).to.be.null;
+    } finally {
+      media.getUserMedia = getUserMedia;
+      media.getDisplayMedia = getDisplayMedia;
+    }
+  });
+
+  it('moves focus to the call controls once the call starts, not to the page', async () => {
+    const ctx = await setup();
+    ctx.$<HTMLButtonElement>('[part="start-button"]')!.focus();
+    await start(ctx);
+    await waitUntil(() => deepActiveElement() === ctx.$('[part="mute-button"]'), 'focus on Mute');
+  });
+
+  it('keeps a pressed toggle readable under the pointer (Unmute stays light with dark text)', async () => {
+    const ctx = await setup();
+    await start(ctx);
+    const mute = ctx.$<HTMLButtonElement>('[part="mute-button"]')!;
+    mute.click();
+    await ctx.el.updateComplete;
+    const box = mute.getBoundingClientRect();
+    await sendMouse({ type: 'move', position: [Math.round(box.x + box.width / 2), Math.round(box.y + box.height / 2)] });
+    expect(mute.matches(':hover'), 'under the pointer').to.be.true;
+    const style = getComputedStyle(mute);
+    expect(style.backgroundColor, 'the pressed look, not the hover one').to.equal('rgb(245, 247, 250)');
+    expect(style.color).to.equal('rgb(11, 15, 20)');
+    await sendMouse({ type: 'move', position: [0, 0] });
   });
 
   it('explains a blocked camera and lets the practitioner try again', async () => {

@@ -10,6 +10,7 @@ import { alertIcon, smsIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { formatDuration } from '../format.js';
 import {
+  canShareScreen,
   keepVideosPlaying,
   mediaErrorText,
   renderControls,
@@ -181,6 +182,10 @@ export class CareVideoDialog extends PatientDialogElement {
     this.linkStatus = null;
     this.call.attach(session);
     this.phase = 'live';
+    // Start is gone: focus goes to the call's first control, not to the page (unless it has gone somewhere meanwhile).
+    void this.updateComplete.then(() => {
+      if (!(this.renderRoot as ShadowRoot).activeElement) this.renderRoot.querySelector<HTMLElement>('[part="mute-button"]')?.focus();
+    });
     this.dispatchEvent(new CareVideoStartedEvent(visit.id, visit.correspondenceId, patient));
     void this.call.refreshDevices();
     await session.connect();
@@ -451,11 +456,24 @@ export class CareVideoDialog extends PatientDialogElement {
           })}
           ${session && !session.hasCamera
             ? html`<p class="message warning" part="voice-only" role="status">
-                ${alertIcon}<span>${msg(str`Your camera is not available, so ${name} will hear you but not see you. You can still share your screen.`)}</span>
+                ${alertIcon}<span
+                  >${canShareScreen()
+                    ? msg(str`Your camera is not available, so ${name} will hear you but not see you. You can still share your screen.`)
+                    : msg(str`Your camera is not available, so ${name} will hear you but not see you.`)}</span
+                >
               </p>`
             : nothing}
           ${this.call.deviceError
             ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>`
+            : nothing}
+          ${this.call.screenError
+            ? html`<p class="message danger" part="error" role="alert">
+                ${alertIcon}<span
+                  >${this.call.screenError === 'blocked'
+                    ? msg('Your computer does not let this browser share the screen. Allow it in the system settings (screen recording), then try again.')
+                    : msg('Your screen could not be shared. Try again, or choose another window or tab.')}</span
+                >
+              </p>`
             : nothing}
         </div>
         <div class="side">

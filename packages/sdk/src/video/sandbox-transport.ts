@@ -63,14 +63,19 @@ export class SandboxTransport implements VideoTransport {
       const visitOver = error instanceof CareApiError && error.status === 410;
       this.listener.ended(visitOver ? 'ended' : END_REASONS[reason], error);
     });
-    // A newly joined peer is told what this side has switched off, or has not got
-    // (no camera: the other side then shows "camera off" rather than an empty stage).
+    // A newly joined peer is told what this side sends: on or off (off too when there is
+    // no camera: the other side then shows "camera off" rather than an empty stage), and on
+    // as much as off, since a rejoining side may have left with its camera or microphone off.
+    // The other side's state is forgotten when it leaves, so a rejoin starts afresh.
     peer.addEventListener('state', () => {
       if (peer.state === 'connected') {
-        for (const track of localStream.getTracks()) {
-          if (!track.enabled) void peer.sendControl('mute', { kind: track.kind, enabled: false }).catch(() => undefined);
+        for (const kind of ['audio', 'video'] as const) {
+          const enabled = localStream.getTracks().some((track) => track.kind === kind && track.enabled);
+          void peer.sendControl('mute', { kind, enabled }).catch(() => undefined);
         }
-        if (localStream.getVideoTracks().length === 0) void peer.sendControl('mute', { kind: 'video', enabled: false }).catch(() => undefined);
+      } else if (peer.state === 'waiting' && !(this.media.audio && this.media.video)) {
+        this.media.audio = this.media.video = true;
+        this.listener.remoteMedia({ ...this.media });
       }
     });
     peer.start();

@@ -122,6 +122,11 @@ export class VideoSession extends EventTarget {
     // No camera to turn on: telling the other side it is on would take their "camera off" away for nothing.
     if (!this.hasCamera) return;
     this.cameraEnabled = enabled;
+    // While a screen is shared, the share goes on: the camera comes back on or off, as set, when it ends.
+    if (this.screenSharing) {
+      if (this.cameraTrack) this.cameraTrack.enabled = enabled;
+      return;
+    }
     for (const track of this.localStream.getVideoTracks()) track.enabled = enabled;
     this.transport.setEnabled('video', enabled);
   }

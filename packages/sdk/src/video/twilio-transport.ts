@@ -107,7 +107,9 @@ export class TwilioTransport implements VideoTransport {
     const stream = new MediaStream();
     this.setRemote(stream);
     // Someone who joined without a camera (voice only) publishes no video at all: "camera off", not an empty stage.
+    // Nothing is kept from an earlier participant (the same patient before a rejoin): their tracks say the rest.
     this.media.video = participant.videoTracks.size > 0;
+    this.media.audio = true;
     this.listener.remoteMedia({ ...this.media });
     participant.on('trackUnpublished', (publication: { kind: string }) => {
       if (publication.kind === 'video') this.setMedia('video', false);
