@@ -407,6 +407,20 @@ describe('care-sms-dialog', () => {
     expect(send().disabled).to.be.false;
   });
 
+  it('opens on a chart with focus in the message, so typing writes it; with no patient, in the search', async () => {
+    const { el, picker, textarea, pickerReady } = await setup('pat-1');
+    await waitUntil(() => deepActiveElement() === textarea, 'focus in the message box');
+    await pickerReady();
+    expect(deepActiveElement() === textarea, 'still there once the patient has loaded').to.be.true;
+    expect(picker.patient?.name).to.equal('Aroha Ngata');
+    el.remove();
+
+    // Chloé has opted out: the message box is disabled once that is known, and focus goes to the search, not the page.
+    const optedOut = await setup('pat-3');
+    await waitUntil(() => optedOut.textarea.disabled, 'blocked');
+    await waitUntil(() => deepActiveElement() === optedOut.picker.shadowRoot!.querySelector('input'), 'focus in the search box');
+  });
+
   it('reloads the patient on opening, so texting STOP or START shows', async () => {
     const { server, el, root, picker, textarea, send, pickerReady } = await setup('pat-2', ownPatients());
     await pickerReady();

@@ -122,6 +122,19 @@ export class CareSmsDialog extends PatientDialogElement {
   }
 
   /** Why the current patient cannot be texted, or null when they can. */
+  /** On a chart, the practitioner opens the dialog to write: focus starts in the message, not the patient search. */
+  protected override get searchFirst(): boolean {
+    return !this.hasPickedPatient;
+  }
+
+  override updated(): void {
+    // The message box was disabled with focus in it (the patient turned out to have opted out, or to have no
+    // number): focus goes to the patient search, not to the page behind the dialog.
+    const box = this.renderRoot.querySelector('textarea');
+    const focused = (this.renderRoot as ShadowRoot).activeElement;
+    if (this.open && box?.disabled && (focused === box || document.activeElement === document.body)) this.picker?.focus();
+  }
+
   private blocker(): string | null {
     const patient = this.patient;
     if (!patient) return null;
@@ -265,6 +278,7 @@ export class CareSmsDialog extends PatientDialogElement {
         <textarea
           id="body"
           part="message"
+          ?autofocus=${!this.searchFirst}
           aria-describedby=${tooLong ? 'too-long counter' : 'counter'}
           aria-invalid=${tooLong ? 'true' : nothing}
           .value=${this.body}

@@ -30,7 +30,12 @@ export const videoRoomStyles = css`
     margin: 0.125rem 0 0;
     color: var(--_care-color-text-muted);
   }
+  .header > div {
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
   .mark {
+    flex: none;
     display: inline-grid;
     place-items: center;
     width: 2.5rem;
@@ -160,7 +165,11 @@ export const videoRoomStyles = css`
   @media (max-width: 600px) and (orientation: portrait) {
     .remote-tile {
       aspect-ratio: 3 / 4;
-      max-height: 68dvh;
+      /*
+       * Leaves on screen what goes with it on a 320 px phone: the header and the status line (two lines each
+       * there) and the row of controls (labels on two lines), with the gaps: about 18.5rem.
+       */
+      max-height: min(68dvh, calc(100dvh - 18.5rem));
     }
     .local-tile {
       width: 32%;
@@ -171,10 +180,35 @@ export const videoRoomStyles = css`
       /* Leaves the microphone meter and Join in sight on a short phone. */
       max-height: 45dvh;
     }
-    /* Sized by their labels, then sharing the rest: "Turn camera off" needs more room than "Mute". */
+    /*
+     * One row, sized by their labels, then sharing the rest ("Turn camera off" needs more room than "Mute"); a
+     * label too long for its share ("Desactivar cámara") goes onto two lines rather than the button onto a row of its own.
+     */
+    .controls {
+      flex-wrap: nowrap;
+    }
     .control {
       flex: 1 1 auto;
       min-width: 0;
+      text-align: center;
+    }
+  }
+  /* A phone held sideways: the whole of the stage and the controls on its short screen. */
+  @media (max-height: 500px) and (orientation: landscape) {
+    .room {
+      gap: 0.5rem;
+      padding-block: max(0.5rem, env(safe-area-inset-top)) max(0.5rem, env(safe-area-inset-bottom));
+    }
+    .live,
+    .check {
+      gap: 0.5rem;
+    }
+    .remote-tile {
+      min-height: 8rem;
+      max-height: calc(100dvh - 12.5rem);
+    }
+    .preview-frame {
+      max-height: 50dvh;
     }
   }
   @media (prefers-reduced-motion: reduce) {

@@ -3,6 +3,7 @@ import { setViewport } from '@web/test-runner-commands';
 import { getLocalMedia, type VideoSession } from '@carecomms/sdk/video';
 import type { CareVideoEndedEvent, CareVideoStartedEvent } from '../video-events.js';
 import { define } from '../lazy.js';
+import { setCareLocale } from '../localization.js';
 import { FakeServer } from '../test-fixtures/fake-server.js';
 import { CareVideoRoom } from './video-room.js';
 
@@ -388,6 +389,57 @@ describe('care-video-room', function () {
     expect(frame.width, 'as wide as the column, not shrunk to one side').to.be.closeTo(column.width, 1);
     expect(frame.height, 'at most 45 % of the screen').to.be.at.most(568 * 0.45 + 1);
     expect(ctx.$('[part="meter"]')!.getBoundingClientRect().bottom, 'the meter in sight').to.be.at.most(568);
+  });
+
+  it('keeps Join in sight on a small phone, without scrolling: 320×568 and 375×667', async () => {
+    for (const [width, height] of [
+      [320, 568],
+      [375, 667],
+    ] as const) {
+      await setViewport({ width, height });
+      const ctx = await setup();
+      await joinReady(ctx);
+      const join = ctx.$('[part="join-button"]')!.getBoundingClientRect();
+      expect(join.bottom, `${width}×${height}: Join on screen`).to.be.at.most(height);
+      ctx.el.remove();
+    }
+  });
+
+  it('keeps the whole picture and the controls on screen during the call: upright, in Spanish, and held sideways', async () => {
+    try {
+    for (const [width, height, locale] of [
+      [320, 568, 'en'],
+      [375, 667, 'es'],
+      [667, 375, 'en'],
+      [844, 390, 'en'],
+    ] as const) {
+      await setViewport({ width, height });
+      const ctx = await setup();
+      ctx.el.locale = locale;
+      await joinReady(ctx);
+      await waitUntil(() => ctx.$('[part="join-button"]')!.textContent!.includes(locale === 'es' ? 'Unirse' : 'Join'), 'in the language asked for');
+      // Scrolled down to Join first, as a patient on a small phone might.
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      ctx.$<HTMLButtonElement>('[part="join-button"]')!.focus();
+      ctx.$<HTMLButtonElement>('[part="join-button"]')!.click();
+      await waitUntil(() => ctx.$('[part="controls"]'), 'live', { timeout: 8000 });
+      await ctx.el.updateComplete;
+      await new Promise(requestAnimationFrame);
+      expect(ctx.el.shadowRoot!.activeElement === ctx.$('[part="mute-button"]'), 'focus on Mute, not lost with Join').to.be.true;
+      const where = `${width}×${height} (${locale})`;
+      const stage = ctx.$('[part="stage"]')!.getBoundingClientRect();
+      const buttons = [...ctx.$('[part="controls"]')!.querySelectorAll('button')].filter((b) => b.offsetParent).map((b) => b.getBoundingClientRect());
+      expect(ctx.$('[part="status"]')!.getBoundingClientRect().top, `${where}: the status line on screen`).to.be.at.least(0);
+      expect(stage.top, `${where}: the picture's top on screen`).to.be.at.least(0);
+      expect(Math.max(...buttons.map((b) => b.bottom)), `${where}: Leave and the other controls on screen`).to.be.at.most(height);
+      expect(new Set(buttons.map((b) => Math.round(b.top))).size, `${where}: the controls in one row`).to.equal(1);
+      ctx.$<HTMLButtonElement>('[part="end-button"]')!.click();
+      ctx.el.remove();
+      window.scrollTo(0, 0);
+    }
+    } finally {
+      await setCareLocale('en');
+    }
   });
 
   it('fits a phone held upright (375 px) without sideways scrolling', async () => {

@@ -218,6 +218,12 @@ export class CareVideoRoom extends LitElement {
       else if (session.state !== 'ended' && this.withClinician === Infinity) this.withClinician = Date.now();
     });
     this.phase = 'live';
+    void this.updateComplete.then(() => {
+      // Join is gone: focus goes to the call's first control, not to the page.
+      if (!(this.renderRoot as ShadowRoot).activeElement) this.renderRoot.querySelector<HTMLElement>('[part="mute-button"]')?.focus({ preventScroll: true });
+      // A patient who scrolled down to Join would otherwise start the call with its status and picture above the screen.
+      if (this.getBoundingClientRect().top < 0) this.scrollIntoView({ block: 'start' });
+    });
     this.dispatchEvent(new CareVideoStartedEvent(seat.visitId, null, null));
     void this.call.refreshDevices();
     await session.connect();
@@ -355,6 +361,8 @@ export class CareVideoRoom extends LitElement {
     const voiceOnly = !!this.preview && !!this.cameraError;
     // Refused access leaves the browser listing no devices: say blocked, as the error does, not "None found".
     const blocked = msg('Access blocked');
+    // The pickers come after Join: on a small phone Join stays in sight under the preview and the meter, and
+    // the pickers are for the few who need another camera or microphone.
     return html`<section class="check" aria-labelledby="check-title">
       <h2 id="check-title">${msg('Check your camera and microphone')}</h2>
       <div class="preview-frame">
@@ -386,17 +394,6 @@ export class CareVideoRoom extends LitElement {
           <span style="inline-size: ${percent}%"></span>
         </div>
       </div>
-      ${renderDevicePickers(this.devices, {
-        stream: this.preview,
-        idPrefix: 'check',
-        disabled: joining || !this.preview,
-        unavailable: {
-          camera: (this.mediaError ?? this.cameraError)?.code === 'permission_denied' ? blocked : null,
-          microphone: this.mediaError?.code === 'permission_denied' ? blocked : null,
-        },
-        onCamera: (id) => this.choose('camera', id),
-        onMicrophone: (id) => this.choose('microphone', id),
-      })}
       ${this.joinError
         ? html`<p class="message danger" part="error" role="alert">
             ${alertIcon}<span
@@ -412,6 +409,17 @@ export class CareVideoRoom extends LitElement {
         ${videoIcon}${joining ? msg('Joining…') : msg('Join')}
       </button>
       ${voiceOnly ? nothing : html`<p class="note">${msg('Your clinician will see and hear you once you join.')}</p>`}
+      ${renderDevicePickers(this.devices, {
+        stream: this.preview,
+        idPrefix: 'check',
+        disabled: joining || !this.preview,
+        unavailable: {
+          camera: (this.mediaError ?? this.cameraError)?.code === 'permission_denied' ? blocked : null,
+          microphone: this.mediaError?.code === 'permission_denied' ? blocked : null,
+        },
+        onCamera: (id) => this.choose('camera', id),
+        onMicrophone: (id) => this.choose('microphone', id),
+      })}
     </section>`;
   }
 
