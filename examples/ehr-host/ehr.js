@@ -62,6 +62,7 @@ function showPatient(patient) {
     document.getElementById('patient-allergy').hidden = true;
     document.getElementById('patient-opted-out').hidden = true;
     comms.removeAttribute('patient-id');
+    document.title = 'All patients · Meridian EHR (CareComms demo)';
     return;
   }
   text('patient-name', patient.name);

@@ -91,6 +91,12 @@ describe('patient phone simulator: in a browser', { skip: existsSync(CHROMIUM) ?
     assert.equal(await bubble.textContent(), 'Hello <img src=x onerror=alert(1)> https://example.com/visit');
     assert.equal(await page.locator('.bubble img').count(), 0);
     assert.equal(await bubble.locator('a').getAttribute('href'), 'https://example.com/visit');
+    // A link at the end of a sentence, or in brackets, leaves the punctuation out, as phones link it.
+    await api(server, `/api/v1/patients/${james.id}/messages`, { token: lee, body: { body: 'Join here: https://example.com/join/abc. (Help: https://example.com/help), thanks' } });
+    const sentence = page.locator('.bubble.in', { hasText: 'Join here' });
+    await sentence.waitFor();
+    assert.deepEqual(await sentence.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))), ['https://example.com/join/abc', 'https://example.com/help']);
+    assert.equal(await sentence.textContent(), 'Join here: https://example.com/join/abc. (Help: https://example.com/help), thanks');
     assert.equal(await page.locator('#clinic-name').textContent(), 'Demo Clinic');
     await page.locator('.meta.in').last().waitFor();
     // Fits a 375px screen without sideways scrolling.

@@ -260,6 +260,24 @@ for (const kind of databases()) {
       assert.match(endedEnglish.text, /<h1>This video visit has ended<\/h1>/);
     });
 
+    test('a link a messaging app took a full stop, comma or bracket into leads to the visit all the same', async () => {
+      const visit = await start();
+      const token = tokenOf(visit.joinUrl);
+      for (const tail of ['.', ',', ').', '%20', '!', '%E2%80%A6']) {
+        const res = await fetch(`${server.url}/join/${token}${tail}`, { headers: client(), redirect: 'manual' });
+        assert.equal(res.status, 302, tail);
+        assert.equal(new URL(res.headers.get('location')!, server.url).pathname, `/join/${token}`, tail);
+      }
+      const followed = await fetch(`${server.url}/join/${token}.`, { headers: client() });
+      assert.equal(followed.status, 200);
+      assert.match(await followed.text(), new RegExp(`<care-video-room join-token="${token}"`));
+      // Not a way to reach a visit from a longer or different token.
+      for (const wrong of [`${token}A`, `${token.slice(0, 42)}.`, `x${token}.`]) {
+        const res = await fetch(`${server.url}/join/${wrong}`, { headers: client(), redirect: 'manual' });
+        assert.equal(res.status, 404, wrong);
+      }
+    });
+
     test('a link cut off after /join/ (a truncated SMS) gets the friendly 404 page, not JSON', async () => {
       for (const path of ['/join/', '/join']) {
         for (const [accept, heading] of [

@@ -122,6 +122,7 @@ describe('demo EHR page', () => {
     await page.locator('#patient-opted-out').waitFor({ state: 'hidden' });
     await page.locator('#patient-select').selectOption({ label: 'All patients' });
     await page.locator('#patient-name', { hasText: 'All patients' }).waitFor();
+    assert.equal(await page.title(), 'All patients · Meridian EHR (CareComms demo)', 'the tab no longer names the patient shown before');
     assert.deepEqual(await alerts.allInnerTexts(), []);
     assert.deepEqual(errors, []);
     await page.close();

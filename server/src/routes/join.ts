@@ -4,7 +4,7 @@ import { defineRoute } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { AppState } from '../http/state.js';
-import type { VideoVisitService } from '../services/video-visits.js';
+import { joinTokenWithin, type VideoVisitService } from '../services/video-visits.js';
 import type { RouteContext } from './context.js';
 
 export const PatientSeat = z
@@ -178,6 +178,13 @@ export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitSe
   });
 
   router.get('/join/:token', async (ctx) => {
+    // "…/join/<token>." or "…/join/<token>)," as a messaging app linked it: the link itself, without what followed.
+    const trimmed = joinTokenWithin(ctx.params.token!);
+    if (trimmed) {
+      ctx.status = 302;
+      ctx.redirect(`/join/${trimmed}${ctx.querystring ? `?${ctx.querystring}` : ''}`);
+      return;
+    }
     const lang = pageHeaders(ctx);
     const text = TEXT[lang];
     try {

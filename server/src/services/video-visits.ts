@@ -84,6 +84,17 @@ export type JoinLinkState = { state: 'open'; visit: VideoVisitRow; linkId: strin
 
 /** Join tokens are 32 random bytes, base64url. */
 const JOIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The join token at the start of what followed `/join/` when more came after
+ * it: a full stop, comma or bracket that a phone's messaging app took into the
+ * link, as they do with "…/join/abc." at the end of a sentence. Null when there
+ * is no such token, or nothing after it.
+ */
+export function joinTokenWithin(text: string): string | null {
+  const token = /^[A-Za-z0-9_-]{43}(?=[^A-Za-z0-9_-]|$)/.exec(text)?.[0];
+  return token && token !== text ? token : null;
+}
 const OVERDUE_BATCH = 50;
 /**
  * How long a room the provider reported ended, with no sign of the patient,

@@ -6,7 +6,8 @@
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'short' });
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
+// A link ends before the punctuation that closes its sentence ("…/join/abc." or "(see …/help)."), as phones link it.
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
 
 /** Appends `text` to `parent`, with http(s) URLs as links (a video-visit link opens in a new tab). */
 function appendText(parent, text) {
