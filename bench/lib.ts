@@ -47,15 +47,20 @@ export async function load(
     ...(options.method ? { method: options.method } : {}),
     ...(options.requests ? { requests: options.requests } : {}),
   };
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./load-generator.mjs', import.meta.url))], {
+  return generate<LoadResult>('./load-generator.mjs', 'BENCH_LOAD', settings);
+}
+
+/** Runs a load generator (`script`, next to this file) in a process of its own, its settings as JSON in `variable`; returns the figures it prints. */
+async function generate<T>(script: string, variable: string, settings: { url: string }): Promise<T> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_LOAD: JSON.stringify(settings) },
+    env: { ...process.env, [variable]: JSON.stringify(settings) },
   });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`the load generator exited with ${code} against ${url}`);
-  return JSON.parse(out) as LoadResult;
+  if (code !== 0) throw new Error(`${script} exited with ${code} against ${settings.url}`);
+  return JSON.parse(out) as T;
 }
 
 /** What {@link pacedLoad} measured: latency percentiles (ms) from each request's due time, and the rate achieved. */
@@ -74,15 +79,7 @@ export async function pacedLoad(
   options: { connections: number; rate: number; seconds?: number; warmupSeconds?: number; request: LoadRequest },
 ): Promise<PacedResult> {
   const settings = { url, connections: options.connections, rate: options.rate, seconds: options.seconds ?? 8, warmupSeconds: options.warmupSeconds ?? 0, request: options.request };
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./paced-load.mjs', import.meta.url))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_PACED: JSON.stringify(settings) },
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`the paced load generator exited with ${code} against ${url}`);
-  return JSON.parse(out) as PacedResult;
+  return generate<PacedResult>('./paced-load.mjs', 'BENCH_PACED', settings);
 }
 
 /** The baseline every HTTP figure is compared with: a bare node:http JSON hello. */
