@@ -181,7 +181,6 @@ export function registerJoinRoutes(rc: RouteContext, deps: { video: VideoVisitSe
     // "…/join/<token>." or "…/join/<token>)," as a messaging app linked it: the link itself, without what followed.
     const trimmed = joinTokenWithin(ctx.params.token!);
     if (trimmed) {
-      ctx.status = 302;
       ctx.redirect(`/join/${trimmed}${ctx.querystring ? `?${ctx.querystring}` : ''}`);
       return;
     }

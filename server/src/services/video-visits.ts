@@ -92,8 +92,9 @@ const JOIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * is no such token, or nothing after it.
  */
 export function joinTokenWithin(text: string): string | null {
-  const token = /^[A-Za-z0-9_-]{43}(?=[^A-Za-z0-9_-]|$)/.exec(text)?.[0];
-  return token && token !== text ? token : null;
+  const token = text.slice(0, 43);
+  // The 44th character is not one a token could go on with ([A-Za-z0-9_-] is \w and -).
+  return text.length > 43 && JOIN_TOKEN.test(token) && !/[\w-]/.test(text[43]!) ? token : null;
 }
 const OVERDUE_BATCH = 50;
 /**
