@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { encodeCursor } from '../server/src/repositories/cursor.js';
-import { BENCH_ADMIN_URL, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, demoToken, fmt, load, reqs, type Section } from './lib.js';
+import { BENCH_ADMIN_URL, bareServer, bareSqlServer, benchApp, benchDatabase, capturedStatements, demoToken, fmt, load, reqs, settle, type Section } from './lib.js';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const PATIENTS = 1000;
@@ -51,7 +51,7 @@ export async function benchHistory(): Promise<Section> {
        FROM generate_series(1, ?) g, (SELECT array_agg(id) AS ids FROM patients WHERE external_id LIKE 'BENCH-%') p`,
       [tenant.id, PATIENTS, lee.id, ROWS],
     );
-    await knex.raw('VACUUM ANALYZE');
+    await settle(knex);
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const patient = await knex('patients').where({ tenant_id: tenant.id, external_id: 'BENCH-1' }).first();
     // The cursor a client holds after reading 999 pages of the practitioner's list (newest first).

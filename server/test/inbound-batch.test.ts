@@ -55,7 +55,7 @@ for (const kind of databases()) {
         Promise.all(patients.map((p, i) => service.createInboundSms(sms(p.phone!, `together ${i}`, `SM${'b'.repeat(30)}${String(i).padStart(2, '0')}`), actor(i)))),
       );
       assert.deepEqual(result, patients.map(() => 'stored'));
-      // Twenty in one turn: a statement for the first 16 (REQUEST_BATCH_MAX) and one for the other 4, sent at once.
+      // Twenty in one turn: a statement for the first 16 (REQUEST_BATCH_MAX) and one for the other 4 once the first has finished (INBOUND_BATCH_CONCURRENCY).
       assert.equal(REQUEST_BATCH_MAX, 16);
       assert.equal(statements.length, 2, `two statements for twenty:\n${statements.join('\n')}`);
 
@@ -73,7 +73,7 @@ for (const kind of databases()) {
       assert.equal(audits.length, 20);
       assert.deepEqual(patients.map((_, i) => auditedBy.get(`req-${i}`)), patients.map((p) => p.id), 'each audited with its own request');
       const realtime = await knex('realtime_events').where({ type: 'correspondence.created' }).whereIn(knex.raw(`(payload->>'id')::uuid`) as never, ids).orderBy('id');
-      // In history order within each statement; the two statements run side by side on PostgreSQL.
+      // In history order within each statement; the two statements, one after the other.
       const batchOf = new Map(entries.map((e: { id: string; patient_id: string }) => [e.id, patients.findIndex((p) => p.id === e.patient_id) < REQUEST_BATCH_MAX]));
       for (const first of [true, false]) {
         assert.deepEqual(

@@ -1,5 +1,5 @@
 import type { Channel, CorrespondenceEntry, Direction, Status } from '@carecomms/core';
-import { perTurn, REQUEST_BATCH_MAX, togetherOrEachAlone } from '../db/batch.js';
+import { INBOUND_BATCH_CONCURRENCY, perTurn, REQUEST_BATCH_MAX, togetherOrEachAlone } from '../db/batch.js';
 import type { JsonAnswer } from '../http/compressed.js';
 import type { Knex } from '../db/knex.js';
 import { notFound, unprocessable } from '../errors.js';
@@ -50,8 +50,8 @@ const auditFields = (actor: AuditActor, action: string): AuditFields => ({ actor
 
 /** The correspondence history: reading it, and writing entries so every browser sees them live. */
 export class CorrespondenceService {
-  /** Inbound SMS waiting for the end of this turn of the event loop, to be written together (see `createInboundSms`). */
-  private readonly inboundSms = perTurn((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), REQUEST_BATCH_MAX);
+  /** Inbound SMS waiting for the end of this turn of the event loop, or for the statement before them, to be written together (see `createInboundSms`). */
+  private readonly inboundSms = perTurn((items: ReadonlyArray<{ sms: InboundSmsEntry; audit: AuditFields }>) => this.storeInboundSms(items), REQUEST_BATCH_MAX, INBOUND_BATCH_CONCURRENCY);
 
   constructor(
     private readonly db: Knex,
@@ -109,8 +109,9 @@ export class CorrespondenceService {
    * tenant has, sender lookup included: 'stored', 'duplicate' (its SID is
    * already stored), or null when no patient or several have the number and
    * nothing was written. Webhooks arriving together (in one turn of the event
-   * loop) are written by one statement with one commit; the call resolves
-   * once that commit is durable.
+   * loop, or while the statement before them runs: one runs at a time) are
+   * written by one statement with one commit; the call resolves once that
+   * commit is durable.
    */
   async createInboundSms(sms: InboundSmsEntry, actor: AuditActor): Promise<'stored' | 'duplicate' | null> {
     const result = await this.inboundSms.load({ sms, audit: auditFields(actor, 'correspondence.sms.create') });
