@@ -150,6 +150,12 @@ export async function createPgliteTemplate(dir = pgliteTemplatePath()): Promise<
   await writeDirectoryOnce(dir, async (partial) => {
     const db = await openPglite(partial, null);
     await db.knex.migrate.latest();
+    // Only `postgres` is ever opened; the two template databases would be a third of the files each first start copies.
+    for (const name of ['template0', 'template1']) {
+      await db.knex.raw(`ALTER DATABASE ${name} IS_TEMPLATE false`);
+      await db.knex.raw(`DROP DATABASE ${name}`);
+    }
+    await db.knex.raw('CHECKPOINT');
     await db.close();
   });
   return dir;
