@@ -5,9 +5,8 @@ import type { Patient, StartedCall } from '@carecomms/core';
 import { CareApiError, type CallSession, type CallSessionEndedEvent, type CallSessionState, type MicrophoneError } from '@carecomms/sdk';
 import type { CarePatientChangeEvent, CareRequestCloseEvent } from '../dialog-events.js';
 import { formatDuration } from '../format.js';
-import { careLocale } from '../localization.js';
 import { alertIcon, voiceIcon } from '../icons.js';
-import { PatientDialogElement } from '../internal/patient-dialog.js';
+import { formatCount, PatientDialogElement } from '../internal/patient-dialog.js';
 import { confirmPanel } from '../styles/confirm-panel.js';
 import { base } from '../styles/shared.js';
 import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
@@ -22,7 +21,6 @@ type NotesState = 'idle' | 'saving' | 'saved' | 'error';
 /** Notes are saved this long after the last keystroke (and at once on leaving the box). */
 const NOTES_SAVE_DELAY_MS = 1200;
 const MAX_NOTES = 10_000;
-const formatCount = (n: number) => n.toLocaleString(careLocale());
 
 const isMicrophoneError = (error: unknown): error is MicrophoneError => (error as { name?: string } | null)?.name === 'MicrophoneError';
 

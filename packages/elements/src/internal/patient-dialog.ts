@@ -4,9 +4,16 @@ import { consume } from '@lit/context';
 import type { Patient } from '@carecomms/core';
 import type { CareClient } from '@carecomms/sdk';
 import { careClientContext } from '../context.js';
+import { careLocale } from '../localization.js';
 import type { CareDialog } from '../dialog/dialog.js';
 import type { CarePatientChangeEvent } from '../dialog-events.js';
 import type { CarePatientPicker } from '../patient-picker/patient-picker.js';
+
+/**
+ * A count (of characters…) with the locale's digit grouping: 1,600 in English, 1600 in Spanish. For the SMS and
+ * call dialogs; here rather than in format.ts, which the CDN entry carries, since only these lazy dialogs use it.
+ */
+export const formatCount = (n: number): string => n.toLocaleString(careLocale());
 
 /**
  * What the SMS, call and video dialogs share: the client from `<care-comms>`,

@@ -35,23 +35,75 @@ export type StageLayout = 'split' | 'inset';
 const splitIcon = icon(svg`<rect x="2" y="5" width="9" height="14" rx="2"/><rect x="13" y="5" width="9" height="14" rx="2"/>`);
 const insetIcon = icon(svg`<rect x="2" y="4" width="20" height="16" rx="2"/><rect x="12" y="12" width="7" height="5" rx="1"/>`);
 
-/** A message for the camera or microphone failing, that says what to do. */
-export function mediaErrorText(error: MediaAccessError): string {
+/** Which device a {@link MediaAccessError} is about: the camera, the microphone, or both (or cannot be told). */
+export type FailedDevice = 'camera' | 'microphone' | 'both';
+
+/** A message for the camera or microphone failing, that names the one that failed and says what to do. */
+export function mediaErrorText(error: MediaAccessError, device: FailedDevice = 'both'): string {
   switch (error.code) {
     case 'permission_denied':
-      return msg(
-        'Camera and microphone are blocked for this page. Allow them in your browser (the camera icon in the address bar, or the site settings), then try again.',
-      );
+      return device === 'microphone'
+        ? msg('The microphone is blocked for this page. Allow it in your browser (the icon in the address bar, or the site settings), then try again.')
+        : device === 'camera'
+          ? msg('The camera is blocked for this page. Allow it in your browser (the camera icon in the address bar, or the site settings), then try again.')
+          : msg(
+              'Camera and microphone are blocked for this page. Allow them in your browser (the camera icon in the address bar, or the site settings), then try again.',
+            );
     case 'no_device':
-      return msg('No camera or microphone was found. Connect one, then try again.');
+      return device === 'microphone'
+        ? msg('No microphone was found. Connect one, then try again.')
+        : device === 'camera'
+          ? msg('No camera was found. Connect one, then try again.')
+          : msg('No camera or microphone was found. Connect one, then try again.');
     case 'device_busy':
-      return msg('The camera or microphone is being used by another app. Close it, then try again.');
+      return device === 'microphone'
+        ? msg('The microphone is being used by another app. Close it, then try again.')
+        : device === 'camera'
+          ? msg('The camera is being used by another app. Close it, then try again.')
+          : msg('The camera or microphone is being used by another app. Close it, then try again.');
     case 'insecure_context':
       return msg('Video needs a secure (https) connection.');
     case 'unsupported':
       return msg('This browser cannot make video calls. Try an up-to-date Chrome, Edge, Firefox or Safari.');
     default:
-      return msg('The camera or microphone could not be started. Try again.');
+      return device === 'microphone'
+        ? msg('The microphone could not be started. Try again.')
+        : device === 'camera'
+          ? msg('The camera could not be started. Try again.')
+          : msg('The camera or microphone could not be started. Try again.');
+  }
+}
+
+/**
+ * Which device failed when `getLocalMediaOrVoice` threw. It throws only when
+ * the microphone cannot be had (without a camera the visit goes ahead by
+ * voice), so the microphone failed; the camera as well when there is none at
+ * all, or when its access is blocked too. The browser is asked without a
+ * prompt: the devices it lists (kinds only, before any access is granted)
+ * and the permissions, where it tells; when it cannot be told, both.
+ */
+export async function failedDevices(error: MediaAccessError): Promise<FailedDevice> {
+  switch (error.code) {
+    case 'insecure_context':
+    case 'unsupported':
+      return 'both';
+    case 'no_device': {
+      const devices = await navigator.mediaDevices?.enumerateDevices?.().catch(() => null);
+      return devices?.some((d) => d.kind === 'videoinput') ? 'microphone' : 'both';
+    }
+    case 'permission_denied': {
+      // Only when the browser says the microphone is blocked and the camera is not: a prompt dismissed, or refused
+      // for both at once, leaves them alike, and a browser that will not say may have blocked both.
+      const state = (name: string) =>
+        navigator.permissions
+          ?.query({ name: name as PermissionName })
+          .then((status) => status.state)
+          .catch(() => null) ?? Promise.resolve(null);
+      const [microphone, camera] = await Promise.all([state('microphone'), state('camera')]);
+      return microphone === 'denied' && (camera === 'granted' || camera === 'prompt') ? 'microphone' : 'both';
+    }
+    default:
+      return 'microphone';
   }
 }
 
@@ -65,6 +117,8 @@ export class VideoCallController implements ReactiveController {
   devices: MediaDeviceLists = { cameras: [], microphones: [] };
   /** The last device switch that failed. */
   deviceError: MediaAccessError | null = null;
+  /** The device of that switch. */
+  deviceErrorDevice: FailedDevice = 'both';
   /**
    * The last screen share that could not start: `blocked` by the computer's
    * own settings (macOS's screen recording permission), or `failed`. Not set
@@ -160,20 +214,21 @@ export class VideoCallController implements ReactiveController {
 
   async useCamera(deviceId: string): Promise<void> {
     const session = this.session;
-    if (session) await this.guard(() => session.useCamera(deviceId));
+    if (session) await this.guard(() => session.useCamera(deviceId), 'camera');
   }
 
   async useMicrophone(deviceId: string): Promise<void> {
     const session = this.session;
-    if (session) await this.guard(() => session.useMicrophone(deviceId));
+    if (session) await this.guard(() => session.useMicrophone(deviceId), 'microphone');
   }
 
-  private async guard(action: () => Promise<void>): Promise<void> {
+  private async guard(action: () => Promise<void>, device: FailedDevice): Promise<void> {
     this.deviceError = null;
     try {
       await action();
     } catch (error) {
       this.deviceError = MediaAccessError.from(error);
+      this.deviceErrorDevice = device;
     }
     this.host.requestUpdate();
   }

@@ -225,6 +225,45 @@ describe('care-sms-dialog', () => {
     expect(root.querySelector('[part="error"]')!.textContent).to.contain('Something went wrong on the server.');
   });
 
+  it('counts down the wait after too many sends, announcing only its start and its end, then lets Send work again', async () => {
+    const { server, el, root, textarea, send, pickerReady } = await setup('pat-1', {
+      failures: { 'POST /api/v1/patients/pat-1/messages': 429 },
+      retryAfterSeconds: 3,
+    });
+    await pickerReady();
+    await typeInto(textarea, 'Hello');
+    await el.updateComplete;
+    send().click();
+    const error = () => root.querySelector('[part="error"]');
+    await waitUntil(error, 'rate limit shown');
+    expect(error()!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
+      'Too many messages were sent in a short time. You can send again in 3 seconds.',
+    );
+    // Out of every live region: its seconds change each second.
+    expect(!!error()!.closest('[role="alert"], [role="status"], [aria-live]'), 'countdown in a live region').to.be.false;
+    const alert = root.querySelector('[role="alert"]')!;
+    expect(alert.textContent!.trim(), 'announced once').to.equal('Too many messages were sent in a short time. You can send again in 3 seconds.');
+    expect(send().disabled, 'Send waits').to.be.true;
+    server.options = {};
+    // Ctrl+Enter does not get round the wait either.
+    root.querySelector('form')!.requestSubmit();
+    expect(server.requestsTo('/api/v1/patients/pat-1/messages')).to.have.length(1);
+
+    await waitUntil(() => /in 2 seconds/.test(error()?.textContent ?? ''), 'counting down', { timeout: 2500 });
+    expect(alert.isConnected && alert.textContent!.trim(), 'the announcement stays as it was').to.equal(
+      'Too many messages were sent in a short time. You can send again in 3 seconds.',
+    );
+    await waitUntil(() => /in 1 second\./.test(error()?.textContent ?? ''), 'one second left', { timeout: 2500 });
+    await waitUntil(() => !error(), 'wait over', { timeout: 2500 });
+    const canSend = root.querySelector('[part="can-send"]')!;
+    expect(canSend.textContent!.trim()).to.equal('You can send messages again.');
+    expect(!!canSend.closest('[role="status"]'), 'announced').to.be.true;
+    expect(send().disabled, 'Send works again').to.be.false;
+    const sent = oneEvent(el, 'care-sms-sent');
+    send().click();
+    await sent;
+  });
+
   it('keeps what was typed when closed, for each patient, until it is sent', async () => {
     const { server, el, root, send, pickerReady } = await setup('pat-1');
     await pickerReady();

@@ -6,8 +6,7 @@ import { CareApiError } from '@carecomms/sdk';
 import { CareSmsSentEvent, type CarePatientChangeEvent } from '../dialog-events.js';
 import { alertIcon, smsIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
-import { PatientDialogElement } from '../internal/patient-dialog.js';
-import { careLocale } from '../localization.js';
+import { formatCount, PatientDialogElement } from '../internal/patient-dialog.js';
 import { base } from '../styles/shared.js';
 import { laterTokens, touchTargets, warningMessage } from '../styles/later.js';
 import { tokens } from '../styles/tokens.js';
@@ -20,7 +19,15 @@ import { smsDialogStyles } from './sms-dialog.styles.js';
  */
 const MAX_LENGTH = 1600;
 
-const formatCount = (n: number) => n.toLocaleString(careLocale());
+/** How long to wait after a 429 that does not say (the server's own `Retry-After` when it has none). */
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
+/** How long before Send can be used again, after too many sends. */
+function waitText(seconds: number): string {
+  return seconds === 1
+    ? msg('Too many messages were sent in a short time. You can send again in 1 second.')
+    : msg(str`Too many messages were sent in a short time. You can send again in ${formatCount(seconds)} seconds.`);
+}
 
 /** A character as the practitioner can find it: spaces and other invisible ones (pasted from a word processor) by name. */
 function nameCharacter(c: string): string {
@@ -48,7 +55,8 @@ function nameCharacter(c: string): string {
  * @csspart picker - The `<care-patient-picker>`.
  * @csspart message - The message text area.
  * @csspart counter - The character and segment count.
- * @csspart error - The reason a send failed.
+ * @csspart error - The reason a send failed. After too many sends (a 429), it counts down the seconds until Send can be used again.
+ * @csspart can-send - Says sending is possible again, once that countdown is over.
  * @csspart too-long - The error shown while the message is over the 1,600-character limit.
  * @csspart send-button - The Send SMS button.
  * @csspart confirmation - The "message sent" view.
@@ -68,6 +76,18 @@ export class CareSmsDialog extends PatientDialogElement {
   @state() private sending = false;
   @state() private error: CareApiError | null = null;
   @state() private sent: CorrespondenceEntry | null = null;
+  /**
+   * Seconds left before the server takes another message, after it answered
+   * 429 (too many sends); 0 when sending is allowed. Counts down once a
+   * second, on screen only: assistive technology is told when the wait starts
+   * (`waitFrom` seconds) and when it is over (`canSendAgain`), not every second.
+   */
+  @state() private waitSeconds = 0;
+  @state() private waitFrom = 0;
+  @state() private canSendAgain = false;
+  /** When the wait is over (a `Date.now()` time); 0 when there is none. */
+  private waitUntil = 0;
+  private waitTimer: ReturnType<typeof setInterval> | null = null;
 
   /**
    * Reused while retrying the same message to the same patient, so a retry never sends twice.
@@ -88,10 +108,21 @@ export class CareSmsDialog extends PatientDialogElement {
    */
   private draftFor = '';
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.waitUntil) this.startWaitTimer();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopWaitTimer();
+  }
+
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('open') && this.open) {
       this.error = null;
       this.sent = null;
+      this.canSendAgain = false;
     }
     // Another session (another practitioner signed in): what the last one was writing is not theirs to see or send.
     if (changed.has('client') && changed.get('client') !== undefined) {
@@ -164,9 +195,10 @@ export class CareSmsDialog extends PatientDialogElement {
     event.preventDefault();
     const patient = this.patient;
     const body = this.body.trim();
-    if (!this.client || !patient || !body || body.length > MAX_LENGTH || this.blocker() || this.sending) return;
+    if (!this.client || !patient || !body || body.length > MAX_LENGTH || this.blocker() || this.sending || this.waitSeconds > 0) return;
     this.sending = true;
     this.error = null;
+    this.canSendAgain = false;
     this.idempotencyKey ??= crypto.randomUUID();
     try {
       const entry = await this.client.messages.send(patient.id, { body }, { idempotencyKey: this.idempotencyKey });
@@ -184,9 +216,42 @@ export class CareSmsDialog extends PatientDialogElement {
           : new CareApiError({ status: 0, code: 'unexpected_response', detail: msg('The message could not be sent. Try again.') });
       // The server knew better than the patient on screen (they texted STOP, or lost their number): reload them so the warning shows.
       if (this.error.code === 'opted_out' || this.error.code === 'no_phone') void this.refreshPatient();
+      if (this.error.status === 429) this.waitBeforeSending(this.error);
     } finally {
       this.sending = false;
     }
+  }
+
+  /** Too many sends: Send waits for as long as the server said (`retryAfterSeconds`), counting down. */
+  private waitBeforeSending(error: CareApiError): void {
+    const said = Number((error.problem as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds);
+    const seconds = Number.isFinite(said) && said > 0 ? Math.ceil(said) : DEFAULT_RETRY_AFTER_SECONDS;
+    this.error = null;
+    this.waitFrom = seconds;
+    this.waitSeconds = seconds;
+    this.waitUntil = Date.now() + seconds * 1000;
+    this.startWaitTimer();
+  }
+
+  private startWaitTimer(): void {
+    if (this.waitTimer) return;
+    this.waitTimer = setInterval(() => this.tickWait(), 1000);
+    this.tickWait();
+  }
+
+  private stopWaitTimer(): void {
+    if (this.waitTimer) clearInterval(this.waitTimer);
+    this.waitTimer = null;
+  }
+
+  private tickWait(): void {
+    const left = Math.max(0, Math.ceil((this.waitUntil - Date.now()) / 1000));
+    this.waitSeconds = left;
+    if (left > 0) return;
+    this.stopWaitTimer();
+    this.waitUntil = 0;
+    this.waitFrom = 0;
+    this.canSendAgain = true;
   }
 
   protected override onPatientChange(event: CarePatientChangeEvent): void {
@@ -220,6 +285,7 @@ export class CareSmsDialog extends PatientDialogElement {
 
   private sendAnother(): void {
     this.error = null;
+    this.canSendAgain = false;
     this.sent = null;
     void this.updateComplete.then(() => this.renderRoot.querySelector('textarea')?.focus());
   }
@@ -269,7 +335,8 @@ export class CareSmsDialog extends PatientDialogElement {
   protected renderForm() {
     const blocker = this.blocker();
     const tooLong = this.bodyLength > MAX_LENGTH;
-    const canSend = !!this.patient && !blocker && this.bodyLength > 0 && !tooLong && !this.sending;
+    const waiting = this.waitSeconds > 0;
+    const canSend = !!this.patient && !blocker && this.bodyLength > 0 && !tooLong && !this.sending && !waiting;
     return html`<form id="form" @submit=${this.send} novalidate>
       ${this.renderPicker()}
       ${blocker ? html`<p class="message warning" role="alert">${alertIcon}<span>${blocker}</span></p>` : nothing}
@@ -292,6 +359,7 @@ export class CareSmsDialog extends PatientDialogElement {
         ${this.error
           ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${this.errorText(this.error)}</span></p>`
           : nothing}
+        ${this.renderWait()}
       </div>
     </form>
     <button slot="footer" class="button" type="button" @click=${() => this.dialog.requestClose('api')}>
@@ -308,6 +376,25 @@ export class CareSmsDialog extends PatientDialogElement {
     >
       ${smsIcon}${this.sending ? msg('Sending…') : msg('Send SMS')}
     </button>`;
+  }
+
+  /**
+   * The wait after too many sends. The seconds count down on screen, out of
+   * any live region (a number announced every second would drown everything
+   * else); the alert says once how long the wait is, and the status region,
+   * always in the page, says when sending is possible again.
+   */
+  protected renderWait() {
+    const waiting = this.waitSeconds > 0;
+    return html`${waiting
+        ? html`<p class="message danger" part="error" id="wait">${alertIcon}<span>${waitText(this.waitSeconds)}</span></p>
+            <p class="visually-hidden" role="alert">${waitText(this.waitFrom)}</p>`
+        : nothing}
+      <div role="status">
+        ${!waiting && this.canSendAgain
+          ? html`<p class="message" part="can-send">${checkIcon}<span>${msg('You can send messages again.')}</span></p>`
+          : nothing}
+      </div>`;
   }
 
   protected renderSent(entry: CorrespondenceEntry, patient: Patient) {

@@ -10,8 +10,10 @@ export interface FakeServerOptions {
   entries?: CorrespondenceEntry[];
   /** Answer every request after this many milliseconds. */
   latencyMs?: number;
-  /** Make matching requests fail, e.g. `{ 'GET /api/v1/correspondence': 500 }`. */
+  /** Make matching requests fail, e.g. `{ 'GET /api/v1/correspondence': 500 }`; a 429 is `rate_limited`, with `retryAfterSeconds`. */
   failures?: Record<string, number>;
+  /** The `retryAfterSeconds` of a 429 failure (default 3). */
+  retryAfterSeconds?: number;
   /** Keep matching requests pending forever (to show loading states). */
   hang?: string[];
 }
@@ -29,8 +31,8 @@ const BASE_URL = 'https://carecomms.test';
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-const problem = (status: number, code: string, detail: string) =>
-  new Response(JSON.stringify({ type: `https://carecomms.dev/problems/${code}`, title: code, status, code, detail }), {
+const problem = (status: number, code: string, detail: string, extra: Record<string, unknown> = {}) =>
+  new Response(JSON.stringify({ type: `https://carecomms.dev/problems/${code}`, title: code, status, code, detail, ...extra }), {
     status,
     headers: { 'content-type': 'application/problem+json' },
   });
@@ -93,6 +95,10 @@ export class FakeServer {
     const failure = this.options.failures?.[route];
     if (failure !== undefined) {
       if (failure === 0) throw new TypeError('Failed to fetch');
+      if (failure === 429) {
+        const retryAfterSeconds = this.options.retryAfterSeconds ?? 3;
+        return problem(429, 'rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+      }
       return failure === 404 ? problem(404, 'not_found', 'Patient not found') : problem(failure, 'server_error', 'Something went wrong on the server.');
     }
     return this.route(request, init.signal ?? undefined);

@@ -74,7 +74,8 @@ describe('care-video-dialog', function () {
     expect(event.visitId).to.equal(server.video.visits[0]!.visit.id);
     expect($<HTMLInputElement>('[part="join-link-input"]')!.value).to.equal(server.video.visits[0]!.visit.joinUrl);
     await waitUntil(() => $('[part="status"]')!.textContent!.includes('Waiting for Aroha Ngata to join'), 'waiting');
-    expect($('[part="timer"]')!.textContent).to.equal('0:00');
+    // No 0:00 standing still while nobody has joined: the timer shows once the patient is there.
+    expect($('[part="timer"]')?.textContent ?? null, 'no timer before the patient joins').to.be.null;
     // Labels say what pressing does; with a changing label, aria-pressed would contradict it.
     for (const [part, label] of [
       ['mute-button', 'Mute'],
@@ -615,6 +616,33 @@ describe('care-video-dialog', function () {
     expect(style.backgroundColor, 'the pressed look, not the hover one').to.equal('rgb(245, 247, 250)');
     expect(style.color).to.equal('rgb(11, 15, 20)');
     await sendMouse({ type: 'move', position: [0, 0] });
+  });
+
+  it('names the microphone when it alone is missing, and a microphone that fails to switch mid-call', async () => {
+    const media = navigator.mediaDevices;
+    const { getUserMedia } = media;
+    // A camera, but no microphone: any request for audio finds none.
+    media.getUserMedia = (constraints) => (constraints?.audio ? Promise.reject(new DOMException('none', 'NotFoundError')) : getUserMedia.call(media, constraints));
+    try {
+      const ctx = await setup();
+      ctx.$<HTMLButtonElement>('[part="start-button"]')!.click();
+      await waitUntil(() => ctx.$('[part="error"]'), 'error shown');
+      expect(ctx.$('[part="error"]')!.textContent!.trim()).to.equal('No microphone was found. Connect one, then try again.');
+      expect(ctx.server.video.visits, 'no visit created').to.have.length(0);
+
+      // In a call, another microphone that is busy elsewhere: the message names the microphone, not the camera.
+      media.getUserMedia = getUserMedia;
+      await start(ctx);
+      media.getUserMedia = (constraints) => (constraints?.audio ? Promise.reject(new DOMException('busy', 'NotReadableError')) : getUserMedia.call(media, constraints));
+      const select = ctx.$<HTMLSelectElement>('[part="microphone-select"]')!;
+      await waitUntil(() => select.options.length > 0 && select.options[0]!.value, 'microphones listed');
+      select.value = select.options[select.options.length - 1]!.value;
+      select.dispatchEvent(new Event('change'));
+      await waitUntil(() => ctx.$('[part="error"]'), 'switch error shown');
+      expect(ctx.$('[part="error"]')!.textContent!.trim()).to.equal('The microphone is being used by another app. Close it, then try again.');
+    } finally {
+      media.getUserMedia = getUserMedia;
+    }
   });
 
   it('explains a blocked camera and lets the practitioner try again', async () => {

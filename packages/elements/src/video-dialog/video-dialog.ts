@@ -11,6 +11,7 @@ import { checkIcon } from '../dialog-icons.js';
 import { formatDuration } from '../format.js';
 import {
   canShareScreen,
+  failedDevices,
   keepVideosPlaying,
   mediaErrorText,
   renderControls,
@@ -18,6 +19,7 @@ import {
   renderStage,
   VideoCallController,
   videoCallStyles,
+  type FailedDevice,
   type StageLayout,
 } from '../internal/video-call.js';
 import { PatientDialogElement } from '../internal/patient-dialog.js';
@@ -41,8 +43,8 @@ const COPIED_MS = 4000;
  * call, share the join link (copy it, or text it), then talk face to face —
  * the patient and yourself side by side, or the patient large and yourself
  * small — with mute, camera, screen sharing, camera and microphone switching,
- * and a running timer. Ending the call logs the visit and its duration in the
- * correspondence history. Closing the dialog during a call asks first, as
+ * and a timer that runs from the patient joining. Ending the call logs the
+ * visit and its duration in the correspondence history. Closing the dialog during a call asks first, as
  * does leaving the page (which ends the visit if the page goes anyway);
  * `hide()` closes it at once and ends the call.
  *
@@ -59,7 +61,7 @@ const COPIED_MS = 4000;
  * @csspart stage - The video area.
  * @csspart remote-video - The patient's video.
  * @csspart local-video - The practitioner's own camera (or shared screen), beside the patient's or small in its corner.
- * @csspart timer - The call timer (m:ss, h:mm:ss from an hour on).
+ * @csspart timer - The call timer (m:ss, h:mm:ss from an hour on), from when the patient first joins; not shown while waiting for them.
  * @csspart controls - The row of call controls.
  * @csspart mute-button - Mute toggle; its label says what pressing does (Mute, Unmute), and it has the class `active` while muted.
  * @csspart camera-button - Camera toggle (Turn camera off, Turn camera on); class `active` while the camera is off.
@@ -95,6 +97,8 @@ export class CareVideoDialog extends PatientDialogElement {
   @state() private phase: Phase = 'pick';
   @state() private visit: VideoVisit | null = null;
   @state() private mediaError: MediaAccessError | null = null;
+  /** The device `mediaError` is about. */
+  @state() private mediaErrorDevice: FailedDevice = 'both';
   /** Why this visit has no camera (it goes ahead by voice); null with one. */
   @state() private cameraError: MediaAccessError | null = null;
   @state() private apiError: CareApiError | null = null;
@@ -148,7 +152,9 @@ export class CareVideoDialog extends PatientDialogElement {
       // Without a camera (none on the desk, busy, refused) the visit goes ahead by voice, as it does for the patient.
       ({ stream, cameraError: this.cameraError } = await getLocalMediaOrVoice());
     } catch (error) {
-      this.mediaError = MediaAccessError.from(error);
+      const mediaError = MediaAccessError.from(error);
+      this.mediaErrorDevice = await failedDevices(mediaError);
+      this.mediaError = mediaError;
       this.phase = 'pick';
       return;
     }
@@ -349,7 +355,7 @@ export class CareVideoDialog extends PatientDialogElement {
             </p>`
           : nothing}
         ${this.mediaError
-          ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.mediaError)}</span></p>`
+          ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.mediaError, this.mediaErrorDevice)}</span></p>`
           : nothing}
         ${this.apiError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${errorText(this.apiError)}</span></p>` : nothing}
       </div>
@@ -445,7 +451,9 @@ export class CareVideoDialog extends PatientDialogElement {
             overlay,
             remoteMuted: state === 'connected' && !(session?.remoteMedia.audio ?? true),
             remoteCameraOff: state === 'connected' && !(session?.remoteMedia.video ?? true),
-            showTimer: true,
+            // Counts from the patient joining: a 0:00 standing still while they have not would read as a call under way.
+            // The status line and the overlay already say whom the call is waiting for.
+            showTimer: session?.connectedAt != null,
             layout: this.stageLayout,
           })}
           ${renderControls(this.call, {
@@ -464,7 +472,7 @@ export class CareVideoDialog extends PatientDialogElement {
               </p>`
             : nothing}
           ${this.call.deviceError
-            ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>`
+            ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError, this.call.deviceErrorDevice)}</span></p>`
             : nothing}
           ${this.call.screenError
             ? html`<p class="message danger" part="error" role="alert">

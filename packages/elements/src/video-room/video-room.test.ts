@@ -357,6 +357,21 @@ describe('care-video-room', function () {
     expect(ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled).to.be.false;
   });
 
+  it('names the microphone when it alone is missing', async () => {
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    // A camera, but no microphone: any request for audio finds none.
+    navigator.mediaDevices.getUserMedia = (constraints) =>
+      constraints?.audio ? Promise.reject(new DOMException('none', 'NotFoundError')) : original(constraints);
+    try {
+      const ctx = await setup();
+      await waitUntil(() => ctx.$('[part="error"]'), 'error', { timeout: 8000 });
+      expect(ctx.$('[part="error"] p')!.textContent!.trim()).to.equal('No microphone was found. Connect one, then try again.');
+      expect(ctx.$<HTMLButtonElement>('[part="join-button"]')!.disabled).to.be.true;
+    } finally {
+      navigator.mediaDevices.getUserMedia = original;
+    }
+  });
+
   it('explains a blocked camera and tries again on request', async () => {
     const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
     let refuse = true;

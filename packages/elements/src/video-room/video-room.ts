@@ -18,6 +18,7 @@ import { alertIcon, videoIcon } from '../icons.js';
 import { checkIcon } from '../dialog-icons.js';
 import { videoOffIcon } from '../video-icons.js';
 import {
+  failedDevices,
   keepVideosPlaying,
   mediaErrorText,
   renderControls,
@@ -26,6 +27,7 @@ import {
   srcObject,
   VideoCallController,
   videoCallStyles,
+  type FailedDevice,
 } from '../internal/video-call.js';
 import { careLocale, setCareLocale } from '../localization.js';
 import { base } from '../styles/shared.js';
@@ -110,6 +112,8 @@ export class CareVideoRoom extends LitElement {
   @state() private phase: Phase = 'check';
   @state() private preview: MediaStream | null = null;
   @state() private mediaError: MediaAccessError | null = null;
+  /** The device `mediaError` is about. */
+  @state() private mediaErrorDevice: FailedDevice = 'both';
   /** Why the preview has no camera (the patient joins by voice only); null with a camera. */
   @state() private cameraError: MediaAccessError | null = null;
   @state() private loadingMedia = false;
@@ -179,7 +183,9 @@ export class CareVideoRoom extends LitElement {
       this.stopMeter = watchAudioLevel(stream, (level) => (this.level = level));
       await this.refreshDevices();
     } catch (error) {
-      this.mediaError = MediaAccessError.from(error);
+      const mediaError = MediaAccessError.from(error);
+      this.mediaErrorDevice = await failedDevices(mediaError);
+      this.mediaError = mediaError;
     } finally {
       this.loadingMedia = false;
     }
@@ -383,7 +389,7 @@ export class CareVideoRoom extends LitElement {
         ? html`<div class="message danger" part="error" role="alert">
             ${alertIcon}
             <div>
-              <p>${mediaErrorText(this.mediaError)}</p>
+              <p>${mediaErrorText(this.mediaError, this.mediaErrorDevice)}</p>
               <button class="button" type="button" @click=${() => void this.startPreview()}>${msg('Try again')}</button>
             </div>
           </div>`
@@ -450,7 +456,7 @@ export class CareVideoRoom extends LitElement {
         layout: 'inset',
       })}
       ${renderControls(this.call, { screenShare: false, endLabel: msg('Leave'), onEnd: () => this.leave() })}
-      ${this.call.deviceError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError)}</span></p>` : nothing}
+      ${this.call.deviceError ? html`<p class="message danger" part="error" role="alert">${alertIcon}<span>${mediaErrorText(this.call.deviceError, this.call.deviceErrorDevice)}</span></p>` : nothing}
       <details class="settings">
         <summary>${msg('Camera and microphone')}</summary>
         ${renderDevicePickers(this.call.devices, {
